@@ -1,0 +1,125 @@
+//! Validated identifiers: once a value of these types exists, it is valid.
+
+use std::fmt;
+
+/// Why a string is not a valid identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// A feed id must be exactly 32 lowercase hexadecimal characters.
+    #[error("a feed id is 32 lowercase hexadecimal characters")]
+    FeedId,
+    /// An item id is 1 to 128 characters of `A-Z a-z 0-9 . _ : -`.
+    #[error("an item id is 1 to 128 characters of letters, digits, '.', '_', ':' and '-'")]
+    ItemId,
+    /// An account name is 1 to 64 characters of `a-z 0-9 _ -`, starting with a letter or digit.
+    #[error(
+        "an account name is 1 to 64 characters of lowercase letters, digits, '_' and '-', starting with a letter or digit"
+    )]
+    AccountName,
+}
+
+/// The unguessable identifier of a feed: 128 random bits as lowercase hex.
+///
+/// ```
+/// use cloudim_protocol::FeedId;
+/// let id = FeedId::from_bytes([0xab; 16]);
+/// assert_eq!(id.as_str(), "abababababababababababababababab");
+/// assert_eq!(FeedId::parse(id.as_str()), Ok(id));
+/// assert!(FeedId::parse("ABAB").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FeedId(String);
+
+impl FeedId {
+    /// Parses a feed id as it appears in a URL.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let ok = s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if ok { Ok(Self(s.to_owned())) } else { Err(IdError::FeedId) }
+    }
+
+    /// Builds a feed id from 16 random bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        use fmt::Write;
+        let mut s = String::with_capacity(32);
+        for b in bytes {
+            // Writing to a String cannot fail.
+            let _ = write!(s, "{b:02x}");
+        }
+        Self(s)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FeedId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A client-chosen item id, used as the item's GUID and for idempotency.
+///
+/// ```
+/// use cloudim_protocol::ItemId;
+/// assert!(ItemId::parse("2026-11-21T11:20:00.123Z-7f3a").is_ok());
+/// assert!(ItemId::parse("").is_err());
+/// assert!(ItemId::parse("has space").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ItemId(String);
+
+impl ItemId {
+    /// Parses a client-chosen item id.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let ok = (1..=128).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+        if ok { Ok(Self(s.to_owned())) } else { Err(IdError::ItemId) }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The name of an account within a tenant.
+///
+/// ```
+/// use cloudim_protocol::AccountName;
+/// assert!(AccountName::parse("alice").is_ok());
+/// assert!(AccountName::parse("Alice").is_err());
+/// assert!(AccountName::parse("-x").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountName(String);
+
+impl AccountName {
+    /// Parses an account name.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let bytes = s.as_bytes();
+        let ok = (1..=64).contains(&bytes.len())
+            && bytes[0].is_ascii_lowercase() | bytes[0].is_ascii_digit()
+            && bytes.iter().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'));
+        if ok { Ok(Self(s.to_owned())) } else { Err(IdError::AccountName) }
+    }
+
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AccountName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
