@@ -85,6 +85,8 @@ impl Origin {
     /// ```
     pub fn from_host(https: bool, host: &str) -> Result<Self, TenantError> {
         let (name, port) = split_host_port(host)?;
+        let default = if https { 443 } else { 80 };
+        let port = port.filter(|p| *p != default);
         Ok(Self { scheme: if https { "https" } else { "http" }, tenant: Tenant::parse(name)?, port })
     }
 
@@ -103,7 +105,8 @@ impl Origin {
         self.port.unwrap_or(if self.scheme == "https" { 443 } else { 80 })
     }
 
-    /// `scheme://host[:port]` without a trailing slash.
+    /// `scheme://host[:port]` without a trailing slash; a default port is
+    /// left out, as URL parsers canonicalise it.
     pub fn base_url(&self) -> String {
         match self.port {
             Some(p) => format!("{}://{}:{p}", self.scheme, self.tenant),
@@ -142,6 +145,7 @@ mod tests {
         assert_eq!(o.base_url(), "https://[::1]:8443");
         let o = Origin::from_host(true, "a.example").unwrap();
         assert_eq!(o.port(), 443);
+        assert_eq!(Origin::from_host(false, "a.example:80").unwrap().base_url(), "http://a.example");
         assert_eq!(Origin::from_host(false, "a.example:0"), Err(TenantError::InvalidPort));
         assert_eq!(Origin::from_host(false, "a.example:x"), Err(TenantError::InvalidPort));
         assert!(Origin::from_host(false, "a b").is_err());

@@ -1,0 +1,52 @@
+//! Accounts and bearer-token authentication.
+
+use cloudim_protocol::{AccountName, Tenant};
+
+use crate::{Account, Error, Provider, StoreError, Token, TokenRecord};
+
+impl Provider {
+    /// Creates an account and its first token; the token's plaintext is
+    /// returned once and only its hash is stored.
+    pub async fn create_account(&self, tenant: &Tenant, name: &str) -> Result<(Account, Token), Error> {
+        let name = AccountName::parse(name).map_err(Error::invalid)?;
+        let now = self.clock.now();
+        let account = Account { name: name.clone(), created_at: now };
+        match self.accounts.create_account(tenant, &account).await {
+            Ok(()) => {}
+            Err(StoreError::PreconditionFailed) => {
+                return Err(Error::Conflict(format!("the account '{name}' already exists")));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let token = self.issue_token(tenant, &name).await?;
+        tracing::info!(tenant = %tenant, account = %name, "account created");
+        Ok((account, token))
+    }
+
+    /// Issues another token for an existing account.
+    pub async fn issue_token(&self, tenant: &Tenant, name: &AccountName) -> Result<Token, Error> {
+        let token = Token::generate();
+        let record = TokenRecord { hash: token.hash(), account: name.clone(), created_at: self.clock.now(), expires_at: None };
+        self.accounts.put_token(tenant, &record).await?;
+        Ok(token)
+    }
+
+    /// Resolves a presented bearer token to its account.
+    pub async fn authenticate(&self, tenant: &Tenant, presented: &str) -> Result<AccountName, Error> {
+        let token = Token::from_presented(presented).ok_or(Error::Unauthorized)?;
+        let hash = token.hash();
+        let record = self.accounts.get_token(tenant, &hash).await?.ok_or(Error::Unauthorized)?;
+        let live = record.expires_at.is_none_or(|t| t > self.clock.now());
+        if !record.hash.matches(&hash) || !live {
+            return Err(Error::Unauthorized);
+        }
+        Ok(record.account)
+    }
+
+    /// Revokes a token.
+    pub async fn revoke_token(&self, tenant: &Tenant, presented: &str) -> Result<(), Error> {
+        let token = Token::from_presented(presented).ok_or(Error::Unauthorized)?;
+        self.accounts.delete_token(tenant, &token.hash()).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,165 @@
+//! The subscriber side: our accounts follow feeds hosted elsewhere. We
+//! register our callback with the feed's cloud, and on each notification
+//! fetch the feed (conditional GET) and record new items for every local
+//! follower, once each and in order, catching up through archive pages when
+//! items were archived in between.
+
+use std::collections::HashMap;
+
+use cloudim_protocol::form::encode_form;
+use cloudim_protocol::rsscloud::parse_http_url;
+use cloudim_protocol::{AccountName, FeedDocument, FeedItem, Origin, Tenant};
+
+use crate::{Error, Fetched, Follow, InboxItem, Provider};
+
+impl Provider {
+    /// Makes `account` follow the feed at `feed_url`: fetch it, register our
+    /// callback with its cloud, and record everything it already holds.
+    pub async fn follow(&self, origin: &Origin, account: &AccountName, feed_url: &str) -> Result<Follow, Error> {
+        let url = parse_http_url(feed_url.trim()).map_err(Error::invalid)?;
+        let feed_url = url.as_str();
+        let tenant = origin.tenant();
+        self.register_with_cloud(origin, feed_url).await?;
+        let now = self.clock.now();
+        let existing = self.inbox.follows_of(tenant, feed_url).await?.into_iter().find(|f| &f.account == account);
+        let follow = match existing {
+            Some(f) => Follow { renewed_at: now, ..f },
+            None => Follow { feed_url: feed_url.to_owned(), account: account.clone(), next_seq: 0, etag: None, created_at: now, renewed_at: now },
+        };
+        self.inbox.put_follow(tenant, &follow).await?;
+        self.sync_feed(tenant, feed_url).await?;
+        Ok(follow)
+    }
+
+    /// Handles a notification that `feed_url` changed.
+    pub async fn on_notification(&self, tenant: &Tenant, feed_url: &str) -> Result<usize, Error> {
+        let url = parse_http_url(feed_url.trim()).map_err(Error::invalid)?;
+        self.sync_feed(tenant, url.as_str()).await
+    }
+
+    /// Whether any local account follows this feed (for challenge replies).
+    pub async fn is_followed(&self, tenant: &Tenant, feed_url: &str) -> Result<bool, Error> {
+        Ok(!self.inbox.follows_of(tenant, feed_url).await?.is_empty())
+    }
+
+    /// Re-registers every follow older than `max_age_secs` (subscriptions
+    /// expire after 25 hours, so this runs at least daily).
+    pub async fn renew_follows(&self, origin: &Origin, max_age_secs: u64) -> Result<usize, Error> {
+        let tenant = origin.tenant();
+        let now = self.clock.now();
+        let mut renewed = 0;
+        let mut done: Vec<String> = Vec::new();
+        for f in self.inbox.all_follows(tenant).await? {
+            if now.saturating_sub(f.renewed_at) < max_age_secs {
+                continue;
+            }
+            if !done.contains(&f.feed_url) {
+                self.register_with_cloud(origin, &f.feed_url).await?;
+                done.push(f.feed_url.clone());
+            }
+            self.inbox.put_follow(tenant, &Follow { renewed_at: now, ..f }).await?;
+            renewed += 1;
+        }
+        Ok(renewed)
+    }
+
+    /// Items recorded for an account from one followed feed, after a sequence number.
+    pub async fn inbox_items(&self, tenant: &Tenant, account: &AccountName, feed_url: &str, after: Option<u64>, limit: usize) -> Result<Vec<InboxItem>, Error> {
+        Ok(self.inbox.list_items(tenant, account, feed_url, after, limit.clamp(1, 500)).await?)
+    }
+
+    async fn register_with_cloud(&self, origin: &Origin, feed_url: &str) -> Result<(), Error> {
+        let doc = match self.outbound.fetch(feed_url, None).await.map_err(|e| Error::Upstream(e.to_string()))? {
+            Fetched::Body { body, .. } => FeedDocument::parse(&body).map_err(|e| Error::Upstream(format!("{feed_url}: {e}")))?,
+            Fetched::NotModified => return Err(Error::Upstream(format!("{feed_url} answered 304 to an unconditional GET"))),
+        };
+        let cloud = doc.cloud.ok_or_else(|| Error::Upstream(format!("{feed_url} names no rssCloud endpoint")))?;
+        let scheme = if cloud.protocol == "https-post" || cloud.port == 443 { "https" } else { "http" };
+        let host = if cloud.domain.contains(':') { format!("[{}]", cloud.domain) } else { cloud.domain.clone() };
+        let endpoint = format!("{scheme}://{host}:{}{}", cloud.port, cloud.path);
+        let port = origin.port().to_string();
+        let protocol = if origin.scheme() == "https" { "https-post" } else { "http-post" };
+        let form = encode_form(&[
+            ("notifyProcedure", ""),
+            ("port", &port),
+            ("path", &self.settings.callback_path),
+            ("protocol", protocol),
+            ("url1", feed_url),
+            ("domain", origin.tenant().as_str()),
+        ]);
+        self.outbound.please_notify(&endpoint, &form).await.map_err(|e| Error::Upstream(e.to_string()))
+    }
+
+    /// Fetches a followed feed and records what each follower has not seen.
+    async fn sync_feed(&self, tenant: &Tenant, feed_url: &str) -> Result<usize, Error> {
+        let follows = self.inbox.follows_of(tenant, feed_url).await?;
+        if follows.is_empty() {
+            return Err(Error::NotFound(format!("no account here follows {feed_url}")));
+        }
+        let shared_etag = follows[0].etag.clone().filter(|e| follows.iter().all(|f| f.etag.as_deref() == Some(e)));
+        let (head, etag) = match self.outbound.fetch(feed_url, shared_etag.as_deref()).await.map_err(|e| Error::Upstream(e.to_string()))? {
+            Fetched::NotModified => return Ok(0),
+            Fetched::Body { body, etag } => {
+                (FeedDocument::parse(&body).map_err(|e| Error::Upstream(format!("{feed_url}: {e}")))?, etag)
+            }
+        };
+        let oldest_needed = follows.iter().map(|f| f.next_seq).min().unwrap_or(0);
+        let items = self.items_since(head, oldest_needed).await?;
+        let now = self.clock.now();
+        let mut recorded = 0;
+        for f in &follows {
+            let mut next = f.next_seq;
+            for (seq, item) in items.iter().filter(|(s, _)| *s >= f.next_seq) {
+                let rec = InboxItem {
+                    account: f.account.clone(),
+                    feed_url: feed_url.to_owned(),
+                    seq: *seq,
+                    guid: item.guid.clone(),
+                    payload: item.payload.clone(),
+                    received_at: now,
+                };
+                if self.inbox.add_item(tenant, &rec).await? {
+                    recorded += 1;
+                }
+                next = seq + 1;
+            }
+            self.inbox.advance_follow(tenant, feed_url, &f.account, next, etag.as_deref()).await?;
+        }
+        if recorded > 0 {
+            tracing::info!(tenant = %tenant, items = recorded, "new items recorded");
+        }
+        Ok(recorded)
+    }
+
+    /// Every item with a sequence number of at least `since`, oldest first,
+    /// walking back through archive pages as far as needed.
+    async fn items_since(&self, head: FeedDocument, since: u64) -> Result<Vec<(u64, FeedItem)>, Error> {
+        let mut docs = vec![head];
+        let mut seen: HashMap<String, ()> = HashMap::new();
+        while let Some(oldest) = docs.last() {
+            if oldest.first_seq <= since || docs.len() > self.settings.max_catch_up_pages {
+                break;
+            }
+            let Some(prev) = oldest.links.prev_archive.clone() else { break };
+            if seen.insert(prev.clone(), ()).is_some() {
+                break;
+            }
+            let page = match self.outbound.fetch(&prev, None).await.map_err(|e| Error::Upstream(e.to_string()))? {
+                Fetched::Body { body, .. } => FeedDocument::parse(&body).map_err(|e| Error::Upstream(format!("{prev}: {e}")))?,
+                Fetched::NotModified => break,
+            };
+            docs.push(page);
+        }
+        let mut out = Vec::new();
+        for doc in docs.into_iter().rev() {
+            let first = doc.first_seq;
+            for (i, item) in doc.items.into_iter().enumerate() {
+                let seq = first + i as u64;
+                if seq >= since && out.last().is_none_or(|(s, _): &(u64, FeedItem)| *s < seq) {
+                    out.push((seq, item));
+                }
+            }
+        }
+        Ok(out)
+    }
+}

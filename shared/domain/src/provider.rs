@@ -1,0 +1,78 @@
+//! The provider: every port and setting the use cases need, built once at
+//! start and shared by every request.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use cloudim_protocol::{FeedId, Tenant};
+use tokio::sync::Mutex;
+
+use crate::{AccountStore, Clock, Dispatcher, FeedStore, InboxStore, Outbound, Settings, SubscriptionStore};
+
+const LOCK_STRIPES: usize = 64;
+
+/// The ports and settings of one provider. Cheap to share behind an `Arc`.
+pub struct Provider {
+    /// Feed documents.
+    pub feeds: Arc<dyn FeedStore>,
+    /// Accounts, tokens and feed ownership.
+    pub accounts: Arc<dyn AccountStore>,
+    /// rssCloud subscriptions.
+    pub subscriptions: Arc<dyn SubscriptionStore>,
+    /// Follows and received items.
+    pub inbox: Arc<dyn InboxStore>,
+    /// Outbound HTTP.
+    pub outbound: Arc<dyn Outbound>,
+    /// Where fan-outs are handed off.
+    pub dispatcher: Arc<dyn Dispatcher>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Tunables.
+    pub settings: Settings,
+    /// Striped in-process locks that keep this process's own publishes to
+    /// one feed from racing each other; conditional writes still guard
+    /// against every other process.
+    feed_locks: Vec<Mutex<()>>,
+}
+
+/// The ports a provider is built from.
+pub struct Ports {
+    /// Feed documents.
+    pub feeds: Arc<dyn FeedStore>,
+    /// Accounts, tokens and feed ownership.
+    pub accounts: Arc<dyn AccountStore>,
+    /// rssCloud subscriptions.
+    pub subscriptions: Arc<dyn SubscriptionStore>,
+    /// Follows and received items.
+    pub inbox: Arc<dyn InboxStore>,
+    /// Outbound HTTP.
+    pub outbound: Arc<dyn Outbound>,
+    /// Where fan-outs are handed off.
+    pub dispatcher: Arc<dyn Dispatcher>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Provider {
+    /// Assembles a provider.
+    pub fn new(ports: Ports, settings: Settings) -> Self {
+        Self {
+            feeds: ports.feeds,
+            accounts: ports.accounts,
+            subscriptions: ports.subscriptions,
+            inbox: ports.inbox,
+            outbound: ports.outbound,
+            dispatcher: ports.dispatcher,
+            clock: ports.clock,
+            settings,
+            feed_locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+        }
+    }
+
+    pub(crate) fn feed_lock(&self, tenant: &Tenant, feed: &FeedId) -> &Mutex<()> {
+        let mut h = DefaultHasher::new();
+        (tenant, feed).hash(&mut h);
+        &self.feed_locks[(h.finish() as usize) % LOCK_STRIPES]
+    }
+}

@@ -1,0 +1,65 @@
+//! Tunables of the use cases, with the defaults a deployment starts from.
+
+use std::time::Duration;
+
+use cloudim_protocol::Paging;
+
+/// How notifications fan out to subscribers.
+#[derive(Debug, Clone)]
+pub struct FanoutSettings {
+    /// Notifications in flight at once for one feed.
+    pub concurrency: usize,
+    /// Time allowed for one delivery attempt.
+    pub attempt_timeout: Duration,
+    /// Extra attempts after the first fails, within one fan-out.
+    pub retries: u32,
+    /// Wait before the first retry; doubles each time.
+    pub backoff: Duration,
+    /// Consecutive failed fan-outs after which a subscription is dropped.
+    pub max_failures: u32,
+}
+
+impl Default for FanoutSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 256,
+            attempt_timeout: Duration::from_secs(5),
+            retries: 2,
+            backoff: Duration::from_millis(200),
+            max_failures: 3,
+        }
+    }
+}
+
+/// Everything the use cases can be tuned by.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Head and archive page sizes.
+    pub paging: Paging,
+    /// The largest item payload accepted, in bytes.
+    pub max_item_bytes: usize,
+    /// How long a subscription lives after its last renewal.
+    pub subscription_ttl: Duration,
+    /// Conditional-write attempts per publish before giving up as busy.
+    pub publish_attempts: u32,
+    /// Fan-out behaviour.
+    pub fanout: FanoutSettings,
+    /// Path of our rssCloud callback, registered with remote clouds.
+    pub callback_path: String,
+    /// The most archive pages walked back when catching up on a followed feed.
+    pub max_catch_up_pages: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            paging: Paging::new(50, 50),
+            max_item_bytes: 128 * 1024,
+            subscription_ttl: Duration::from_secs(25 * 3600),
+            publish_attempts: 200,
+            fanout: FanoutSettings::default(),
+            callback_path: "/rsscloud/callback".to_owned(),
+            max_catch_up_pages: 1000,
+        }
+    }
+}
