@@ -1,0 +1,65 @@
+//! Every S3 key and DynamoDB key, built in one place. All are prefixed by
+//! the tenant; components are validated identifiers or hex hashes.
+
+use cloudim_domain::{DocKey, FeedUrlKey, SubscriberId, TokenHash};
+use cloudim_protocol::{AccountName, FeedId, Tenant};
+
+/// The S3 key of a feed document.
+pub(crate) fn object(tenant: &Tenant, key: &DocKey) -> String {
+    match key {
+        DocKey::Head(f) => format!("{tenant}/feeds/{f}/head.xml"),
+        DocKey::Archive(f, page) => format!("{tenant}/feeds/{f}/archive/{page:012}.xml"),
+        DocKey::ItemMarker(f, item) => format!("{tenant}/feeds/{f}/items/{item}"),
+    }
+}
+
+/// A DynamoDB primary key.
+pub(crate) struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+pub(crate) fn account(t: &Tenant, name: &AccountName) -> Key {
+    Key { pk: format!("T#{t}#ACCOUNT#{name}"), sk: "ACCOUNT".into() }
+}
+
+pub(crate) fn token(t: &Tenant, hash: &TokenHash) -> Key {
+    Key { pk: format!("T#{t}#TOKEN#{}", hash.as_str()), sk: "TOKEN".into() }
+}
+
+pub(crate) fn feed(t: &Tenant, id: &FeedId) -> Key {
+    Key { pk: format!("T#{t}#FEED#{id}"), sk: "META".into() }
+}
+
+/// Subscriptions share their feed's partition: one item per subscriber.
+pub(crate) fn subscription(t: &Tenant, feed: &FeedId, id: &SubscriberId) -> Key {
+    Key { pk: format!("T#{t}#FEED#{feed}"), sk: format!("{SUB_PREFIX}{}", id.as_str()) }
+}
+
+pub(crate) const SUB_PREFIX: &str = "SUB#";
+
+pub(crate) fn subscriptions_pk(t: &Tenant, feed: &FeedId) -> String {
+    format!("T#{t}#FEED#{feed}")
+}
+
+/// Follows of a tenant share one partition, sorted by feed then account.
+pub(crate) fn follow(t: &Tenant, feed_url: &str, account: &AccountName) -> Key {
+    Key { pk: follows_pk(t), sk: format!("{}{account}", follows_of_prefix(feed_url)) }
+}
+
+pub(crate) fn follows_pk(t: &Tenant) -> String {
+    format!("T#{t}#FOLLOWS")
+}
+
+pub(crate) fn follows_of_prefix(feed_url: &str) -> String {
+    format!("{}#", FeedUrlKey::of(feed_url).as_str())
+}
+
+/// Inbox items of one account from one feed, sorted by sequence number.
+pub(crate) fn inbox_pk(t: &Tenant, account: &AccountName, feed_url: &str) -> String {
+    format!("T#{t}#INBOX#{account}#{}", FeedUrlKey::of(feed_url).as_str())
+}
+
+pub(crate) fn inbox_sk(seq: u64) -> String {
+    format!("{seq:020}")
+}
