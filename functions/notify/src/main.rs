@@ -1,1 +1,10 @@
-fn main(){}
+//! The notify Lambda function: builds its state once, then serves
+//! `cloudim_http::notify::router` through the Lambda runtime.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    cloudim_bootstrap::init_tracing();
+    let config = cloudim_bootstrap::Config::from_env()?;
+    let built = cloudim_bootstrap::build(&config).await?;
+    cloudim_bootstrap::run_lambda(cloudim_http::notify::router(built.state)).await
+}

@@ -1,1 +1,75 @@
-//! placeholder
+//! The one place that reads configuration and builds clients and state.
+//! Everything is built once at start; a bad configuration fails there,
+//! never per request.
+
+mod config;
+mod run;
+
+pub use config::{Config, StoreKind};
+pub use run::{init_tracing, run_lambda, serve_local};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use cloudim_domain::dispatch::{LocalDispatcher, run_fanouts};
+use cloudim_domain::{AccountStore, FanoutSettings, FeedStore, InboxStore, Ports, Provider, Settings, SubscriptionStore, SystemClock};
+use cloudim_http::AppState;
+use cloudim_http::state::Secret;
+use cloudim_net::{HttpOutbound, OutboundPolicy};
+use cloudim_protocol::Paging;
+
+/// Everything built from a configuration.
+pub struct Built {
+    /// The state every router shares.
+    pub state: AppState,
+    /// The fan-out worker (runs until the provider is dropped).
+    pub fanout: tokio::task::JoinHandle<()>,
+}
+
+/// Builds the provider and the handler state from configuration.
+pub async fn build(config: &Config) -> anyhow::Result<Built> {
+    let (feeds, accounts, subscriptions, inbox): (Arc<dyn FeedStore>, Arc<dyn AccountStore>, Arc<dyn SubscriptionStore>, Arc<dyn InboxStore>) =
+        match config.store {
+            StoreKind::Local => {
+                let store = Arc::new(cloudim_store_local::LocalStore::open(&config.data_dir).await.with_context(|| format!("opening the data directory {}", config.data_dir.display()))?);
+                tracing::info!(data_dir = %config.data_dir.display(), "embedded store");
+                (store.clone(), store.clone(), store.clone(), store)
+            }
+            StoreKind::Aws => {
+                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                let names = cloudim_store_aws::AwsNames { bucket: config.bucket.clone(), table: config.table.clone() };
+                let store = Arc::new(cloudim_store_aws::AwsStore::new(&sdk, names));
+                if config.create_resources {
+                    store.ensure_resources().await.context("creating the bucket and table")?;
+                }
+                tracing::info!(bucket = %config.bucket, table = %config.table, endpoint = sdk.endpoint_url().unwrap_or("aws"), "AWS store");
+                (store.clone(), store.clone(), store.clone(), store)
+            }
+        };
+    let policy = OutboundPolicy { allow_private: config.allow_private_targets, allow: config.outbound_allow.clone() };
+    if policy.allow_private {
+        tracing::warn!("outbound requests to private and loopback addresses are allowed (local development only)");
+    }
+    let outbound = Arc::new(HttpOutbound::new(policy, Duration::from_millis(config.fanout_timeout_ms)).context("building the HTTP client")?);
+    let (dispatcher, queue) = LocalDispatcher::new();
+    let settings = Settings {
+        paging: Paging::new(config.head_items, config.page_size),
+        max_item_bytes: config.max_item_bytes,
+        fanout: FanoutSettings {
+            concurrency: config.fanout_concurrency,
+            attempt_timeout: Duration::from_millis(config.fanout_timeout_ms),
+            retries: config.fanout_retries,
+            backoff: Duration::from_millis(config.fanout_backoff_ms),
+            max_failures: config.fanout_max_failures,
+        },
+        ..Settings::default()
+    };
+    let provider = Arc::new(Provider::new(
+        Ports { feeds, accounts, subscriptions, inbox, outbound, dispatcher: Arc::new(dispatcher), clock: Arc::new(SystemClock) },
+        settings,
+    ));
+    let fanout = tokio::spawn(run_fanouts(Arc::downgrade(&provider), queue));
+    let state = AppState { provider, https: config.public_https, admin_token: config.admin_token.clone().map(Secret::new) };
+    Ok(Built { state, fanout })
+}

@@ -1,1 +1,24 @@
-//! placeholder
+//! The HTTP edge of cloudim: one `router()` per function, shared by the
+//! Lambda binaries, the local all-in-one server and the tests. Handlers
+//! only translate HTTP to use cases and back; the logic is in the domain.
+
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod notify;
+pub mod publish;
+pub mod state;
+
+pub use error::ApiError;
+pub use extract::CallerAddr;
+pub use state::AppState;
+
+/// Every function's routes on one router: the local all-in-one provider.
+pub fn all_in_one(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .merge(health::discovery_router())
+        .merge(health::handshake_router())
+        .merge(publish::router(state.clone()))
+        .merge(notify::router(state))
+        .route("/health", axum::routing::get(|| async { "ok" }))
+}

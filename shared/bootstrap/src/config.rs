@@ -1,0 +1,96 @@
+//! Typed configuration, read once from flags and `CLOUDIM_*` variables.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Which storage adapters to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StoreKind {
+    /// Files under the data directory.
+    Local,
+    /// S3 and DynamoDB (AWS, or an emulator via `AWS_ENDPOINT_URL`).
+    Aws,
+}
+
+/// The provider's configuration. Every field has a flag and a variable.
+#[derive(Clone, clap::Args)]
+pub struct Config {
+    /// Storage: `local` (embedded, on disk) or `aws` (S3 + DynamoDB).
+    #[arg(long, env = "CLOUDIM_STORE", value_enum, default_value = "local")]
+    pub store: StoreKind,
+    /// Data directory of the embedded store.
+    #[arg(long, env = "CLOUDIM_DATA_DIR", default_value = "cloudim-data")]
+    pub data_dir: PathBuf,
+    /// S3 bucket for feeds (aws store).
+    #[arg(long, env = "CLOUDIM_BUCKET", default_value = "cloudim-feeds")]
+    pub bucket: String,
+    /// DynamoDB table for everything else (aws store).
+    #[arg(long, env = "CLOUDIM_TABLE", default_value = "cloudim")]
+    pub table: String,
+    /// Create the bucket and table at start if missing (emulators, first runs).
+    #[arg(long, env = "CLOUDIM_CREATE_RESOURCES", default_value_t = false)]
+    pub create_resources: bool,
+    /// Public URLs use https (set when TLS is terminated in front).
+    #[arg(long, env = "CLOUDIM_PUBLIC_HTTPS", default_value_t = false)]
+    pub public_https: bool,
+    /// Token for `/admin/*` routes; without it they are disabled.
+    #[arg(long, env = "CLOUDIM_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Fewest items the head document keeps.
+    #[arg(long, env = "CLOUDIM_HEAD_ITEMS", default_value_t = 50)]
+    pub head_items: usize,
+    /// Items per archive page.
+    #[arg(long, env = "CLOUDIM_PAGE_SIZE", default_value_t = 50)]
+    pub page_size: usize,
+    /// Largest item payload, in bytes.
+    #[arg(long, env = "CLOUDIM_MAX_ITEM_BYTES", default_value_t = 128 * 1024)]
+    pub max_item_bytes: usize,
+    /// Notifications in flight at once per feed.
+    #[arg(long, env = "CLOUDIM_FANOUT_CONCURRENCY", default_value_t = 256)]
+    pub fanout_concurrency: usize,
+    /// Time allowed per notification attempt, in milliseconds.
+    #[arg(long, env = "CLOUDIM_FANOUT_TIMEOUT_MS", default_value_t = 5000)]
+    pub fanout_timeout_ms: u64,
+    /// Retries per notification within one fan-out.
+    #[arg(long, env = "CLOUDIM_FANOUT_RETRIES", default_value_t = 2)]
+    pub fanout_retries: u32,
+    /// Backoff before the first retry, in milliseconds (doubles).
+    #[arg(long, env = "CLOUDIM_FANOUT_BACKOFF_MS", default_value_t = 200)]
+    pub fanout_backoff_ms: u64,
+    /// Consecutive failed fan-outs before a subscription is dropped.
+    #[arg(long, env = "CLOUDIM_FANOUT_MAX_FAILURES", default_value_t = 3)]
+    pub fanout_max_failures: u32,
+    /// Allow outbound requests to private and loopback addresses (local development only).
+    #[arg(long, env = "CLOUDIM_ALLOW_PRIVATE_TARGETS", default_value_t = false)]
+    pub allow_private_targets: bool,
+    /// Exact `host:port` destinations allowed even on private addresses (comma-separated).
+    #[arg(long = "allow", env = "CLOUDIM_OUTBOUND_ALLOW", value_delimiter = ',')]
+    pub outbound_allow: Vec<String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("store", &self.store)
+            .field("data_dir", &self.data_dir)
+            .field("bucket", &self.bucket)
+            .field("table", &self.table)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses just the configuration, from variables only (Lambda has no flags).
+#[derive(clap::Parser)]
+struct EnvOnly {
+    #[command(flatten)]
+    config: Config,
+}
+
+impl Config {
+    /// Reads the configuration from `CLOUDIM_*` variables.
+    pub fn from_env() -> Result<Self, clap::Error> {
+        use clap::Parser;
+        EnvOnly::try_parse_from(["cloudim"]).map(|e| e.config)
+    }
+}

@@ -1,0 +1,48 @@
+//! Running a router: on Lambda, or on a local socket.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use cloudim_http::CallerAddr;
+
+/// Starts logging: JSON on Lambda (or with `CLOUDIM_LOG_FORMAT=json`),
+/// human-readable otherwise; level from `RUST_LOG` (default `info`).
+/// Log lines never carry bodies, tokens or keys.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let json = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() || std::env::var("CLOUDIM_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = if json { builder.json().without_time().try_init() } else { builder.try_init() };
+}
+
+/// Serves a router on a bound listener until the process ends; the caller's
+/// address comes from the socket.
+pub async fn serve_local(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    let app = app.layer(axum::middleware::map_request(|mut req: Request| async move {
+        if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() {
+            req.extensions_mut().insert(CallerAddr(addr.ip()));
+        }
+        req
+    }));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
+}
+
+/// Runs a router as a Lambda function (function URL, API Gateway or ALB
+/// events); the caller's address comes from the request context.
+pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let app = app.layer(axum::middleware::map_request(|mut req: Request| async move {
+        let ip = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+            Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.clone(),
+            _ => None,
+        };
+        if let Some(ip) = ip.and_then(|s| s.parse().ok()) {
+            req.extensions_mut().insert(CallerAddr(ip));
+        }
+        req
+    }));
+    lambda_http::run(app).await
+}

@@ -1,0 +1,124 @@
+//! The publish function: accounts (admin), feeds, appends, and feed reads
+//! with ETag and conditional GET.
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use cloudim_domain::publish::feed_url;
+use cloudim_protocol::FeedId;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::extract::{Authenticated, RequestOrigin, bearer};
+use crate::{ApiError, AppState};
+
+/// The publish function's routes.
+pub fn router(state: AppState) -> Router {
+    let item_limit = state.provider.settings.max_item_bytes * 2 + 4096;
+    Router::new()
+        .route("/health/publish", get(|| async { "ok" }))
+        .route("/admin/accounts", post(create_account).layer(DefaultBodyLimit::max(4096)))
+        .route("/feeds", post(create_feed).layer(DefaultBodyLimit::max(4096)))
+        .route("/feeds/{id}", get(read_head))
+        .route("/feeds/{id}/items", post(append).layer(DefaultBodyLimit::max(item_limit)))
+        .route("/feeds/{id}/archive/{page}", get(read_archive))
+        .with_state(state)
+}
+
+/// Parses a JSON body with a message a person understands.
+pub(crate) fn json_body<T: DeserializeOwned>(body: &[u8], shape: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body must be JSON {shape}: {e}")))
+}
+
+fn feed_id(raw: &str) -> Result<FeedId, ApiError> {
+    FeedId::parse(raw).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "there is no such feed"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAccount {
+    name: String,
+}
+
+/// `POST /admin/accounts` `{"name"}` with the admin token: creates an
+/// account and returns its first token (shown once).
+async fn create_account(State(state): State<AppState>, RequestOrigin(origin): RequestOrigin, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
+    let Some(admin) = &state.admin_token else {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "account creation over HTTP is disabled: no admin token is configured"));
+    };
+    let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+    parts.headers = headers;
+    let presented = bearer(&parts).ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "the admin token is required"))?;
+    if !cloudim_domain::token::secret_matches(presented, admin.expose()) {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "the admin token is wrong"));
+    }
+    let req: NewAccount = json_body(&body, r#"{"name": "…"}"#)?;
+    let (account, token) = state.provider.create_account(origin.tenant(), &req.name).await?;
+    let body = serde_json::json!({ "name": account.name.as_str(), "tenant": origin.tenant().as_str(), "token": token.expose() });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewFeed {
+    title: Option<String>,
+}
+
+/// `POST /feeds` `{"title"?}`: creates a feed owned by the caller.
+async fn create_feed(State(state): State<AppState>, auth: Authenticated, body: Bytes) -> Result<Response, ApiError> {
+    let req: NewFeed = if body.is_empty() { NewFeed::default() } else { json_body(&body, r#"{"title": "…"}"#)? };
+    let feed = state.provider.create_feed(&auth.origin, &auth.account, req.title.as_deref()).await?;
+    let url = feed_url(&auth.origin, &feed.id);
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": feed.id.as_str(), "url": url, "title": feed.title }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewItem {
+    id: String,
+    payload: String,
+}
+
+/// `POST /feeds/{id}/items` `{"id","payload"}`: appends an item (201), or
+/// finds it already stored (200).
+async fn append(State(state): State<AppState>, auth: Authenticated, Path(id): Path<String>, body: Bytes) -> Result<Response, ApiError> {
+    let feed = feed_id(&id)?;
+    let req: NewItem = json_body(&body, r#"{"id": "…", "payload": "…"}"#)?;
+    let r = state.provider.append(&auth.origin, &auth.account, &feed, &req.id, req.payload).await?;
+    let status = if r.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(serde_json::json!({ "guid": req.id, "seq": r.seq, "duplicate": r.duplicate }))).into_response())
+}
+
+/// `GET /feeds/{id}`: the head document, with `ETag`; 304 on `If-None-Match`.
+async fn read_head(State(state): State<AppState>, RequestOrigin(origin): RequestOrigin, Path(id): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let doc = state.provider.read_feed(origin.tenant(), &feed_id(&id)?, None).await?;
+    Ok(feed_response(doc, &headers, "no-cache"))
+}
+
+/// `GET /feeds/{id}/archive/{page}`: an immutable archive page.
+async fn read_archive(State(state): State<AppState>, RequestOrigin(origin): RequestOrigin, Path((id, page)): Path<(String, String)>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let page: u64 = page.parse().map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "there is no such archive page"))?;
+    let doc = state.provider.read_feed(origin.tenant(), &feed_id(&id)?, Some(page)).await?;
+    Ok(feed_response(doc, &headers, "public, max-age=31536000, immutable"))
+}
+
+fn feed_response(doc: cloudim_domain::StoredDoc, headers: &HeaderMap, cache: &'static str) -> Response {
+    let matches = headers
+        .get(IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| { let t = t.trim(); t == "*" || t.trim_start_matches("W/") == doc.etag }));
+    let mut resp = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        ([(CONTENT_TYPE, "application/rss+xml; charset=utf-8")], doc.body).into_response()
+    };
+    if let Ok(v) = doc.etag.parse() {
+        resp.headers_mut().insert(ETAG, v);
+    }
+    resp.headers_mut().insert(CACHE_CONTROL, axum::http::HeaderValue::from_static(cache));
+    resp
+}
