@@ -1,1 +1,192 @@
-//! tests
+//! Helpers for end-to-end tests and benchmarks: real providers on
+//! 127.0.0.1 port 0, real subscriber servers, and the moto emulator.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, Uri};
+use cloudim_bootstrap::Config;
+use cloudim_http::AppState;
+use tokio::sync::{Mutex, Notify};
+
+/// A running provider.
+pub struct TestApp {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    /// Its state (for assertions on storage).
+    pub state: AppState,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    /// Stops the server (the data stays where the config put it).
+    pub fn stop(self) {
+        self.server.abort();
+    }
+}
+
+/// A configuration for a local provider with its data in `dir`, plus flags.
+pub fn local_config(dir: &Path, extra: &[&str]) -> Config {
+    let mut args = vec!["--store", "local", "--data-dir", dir.to_str().unwrap_or("."), "--allow-private-targets", "--admin-token", ADMIN_TOKEN];
+    args.extend_from_slice(extra);
+    Config::from_args(args).unwrap_or_else(|e| panic!("bad test config: {e}"))
+}
+
+/// The admin token every test provider uses.
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+/// Starts a provider (all four functions) on 127.0.0.1, port 0 or `port`.
+pub async fn spawn_app(config: &Config, port: u16) -> TestApp {
+    let built = cloudim_bootstrap::build(config).await.unwrap_or_else(|e| panic!("build: {e:#}"));
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap_or_else(|e| panic!("bind: {e}"));
+    let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    let app = cloudim_http::all_in_one(built.state.clone());
+    let server = tokio::spawn(async move {
+        let _ = cloudim_bootstrap::serve_local(listener, app).await;
+    });
+    TestApp { addr, base: format!("http://{addr}"), state: built.state, server }
+}
+
+/// An HTTP client for tests.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Creates an account through the admin endpoint; returns its token.
+pub async fn create_account(app: &TestApp, name: &str) -> String {
+    let resp = client().post(format!("{}/admin/accounts", app.base)).bearer_auth(ADMIN_TOKEN).json(&serde_json::json!({ "name": name })).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(resp.status(), 201, "create account");
+    let v: serde_json::Value = resp.json().await.unwrap_or_else(|e| panic!("{e}"));
+    v["token"].as_str().unwrap_or_default().to_owned()
+}
+
+/// Creates a feed; returns (id, url).
+pub async fn create_feed(app: &TestApp, token: &str) -> (String, String) {
+    let resp = client().post(format!("{}/feeds", app.base)).bearer_auth(token).json(&serde_json::json!({ "title": "test" })).send().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(resp.status(), 201, "create feed");
+    let v: serde_json::Value = resp.json().await.unwrap_or_else(|e| panic!("{e}"));
+    (v["id"].as_str().unwrap_or_default().to_owned(), v["url"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Publishes one item; returns the status.
+pub async fn publish(app: &TestApp, token: &str, feed: &str, id: &str, payload: &str) -> u16 {
+    client()
+        .post(format!("{}/feeds/{feed}/items", app.base))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "id": id, "payload": payload }))
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A subscriber: an HTTP server that answers challenges, records every
+/// notification (path and body) and can be told to fail.
+#[derive(Clone)]
+pub struct Subscriber {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    inner: Arc<SubscriberInner>,
+}
+
+struct SubscriberInner {
+    received: Mutex<Vec<(String, String)>>,
+    challenges: Mutex<Vec<String>>,
+    arrived: Notify,
+    failing: AtomicBool,
+}
+
+impl Subscriber {
+    /// Starts a subscriber on 127.0.0.1 port 0.
+    pub async fn spawn() -> Self {
+        let inner = Arc::new(SubscriberInner { received: Mutex::default(), challenges: Mutex::default(), arrived: Notify::new(), failing: AtomicBool::new(false) });
+        let app = Router::new().fallback(subscriber_handler).with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, inner }
+    }
+
+    /// Makes every later request fail with 500 (or succeed again).
+    pub fn set_failing(&self, failing: bool) {
+        self.inner.failing.store(failing, Ordering::SeqCst);
+    }
+
+    /// Notifications received so far: (path, body).
+    pub async fn received(&self) -> Vec<(String, String)> {
+        self.inner.received.lock().await.clone()
+    }
+
+    /// Challenges answered so far.
+    pub async fn challenges(&self) -> Vec<String> {
+        self.inner.challenges.lock().await.clone()
+    }
+
+    /// Waits until at least `n` notifications arrived, or the timeout passes.
+    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<(String, String)> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.inner.arrived.notified();
+            let got = self.received().await;
+            if got.len() >= n || tokio::time::Instant::now() >= deadline {
+                return got;
+            }
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
+    }
+
+    /// Clears what was received.
+    pub async fn clear(&self) {
+        self.inner.received.lock().await.clear();
+    }
+}
+
+async fn subscriber_handler(State(s): State<Arc<SubscriberInner>>, method: axum::http::Method, uri: Uri, Query(q): Query<Vec<(String, String)>>, body: Bytes) -> (StatusCode, String) {
+    if s.failing.load(Ordering::SeqCst) {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "down".into());
+    }
+    if method == axum::http::Method::GET {
+        let challenge = q.iter().find(|(k, _)| k == "challenge").map(|(_, v)| v.clone()).unwrap_or_default();
+        s.challenges.lock().await.push(challenge.clone());
+        return (StatusCode::OK, challenge);
+    }
+    s.received.lock().await.push((uri.path().to_owned(), String::from_utf8_lossy(&body).into_owned()));
+    s.arrived.notify_waiters();
+    (StatusCode::OK, "thanks".into())
+}
+
+/// The moto server endpoint for AWS-path tests: `CLOUDIM_TEST_AWS_ENDPOINT`
+/// (`.ci/run` starts moto and sets it). Without it the test fails loudly,
+/// in CI and outside, unless `CLOUDIM_SKIP_EMULATOR=1` was set explicitly,
+/// in which case a loud notice is printed and `None` returned.
+pub fn moto_endpoint() -> Option<String> {
+    if let Ok(ep) = std::env::var("CLOUDIM_TEST_AWS_ENDPOINT") {
+        return Some(ep);
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    if !ci && std::env::var("CLOUDIM_SKIP_EMULATOR").is_ok_and(|v| v == "1") {
+        eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!! AWS-path tests NOT RUN: CLOUDIM_SKIP_EMULATOR=1 and no moto server.\n!! Run `bash .ci/run` to test the S3 and DynamoDB adapters for real.\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+        return None;
+    }
+    panic!("no AWS emulator: set CLOUDIM_TEST_AWS_ENDPOINT to a running moto server (`bash .ci/run` starts one), or CLOUDIM_SKIP_EMULATOR=1 to skip the AWS-path tests outside CI");
+}
+
+/// An AWS SDK configuration for the emulator at `endpoint`.
+pub async fn emulator_sdk(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "cloudim-tests"))
+        .load()
+        .await
+}

@@ -90,7 +90,13 @@ struct EnvOnly {
 impl Config {
     /// Reads the configuration from `CLOUDIM_*` variables.
     pub fn from_env() -> Result<Self, clap::Error> {
+        Self::from_args(std::iter::empty::<&str>())
+    }
+
+    /// Reads the configuration from flags (then `CLOUDIM_*` variables, then defaults).
+    pub fn from_args<I: IntoIterator<Item = S>, S: Into<std::ffi::OsString> + Clone>(args: I) -> Result<Self, clap::Error> {
         use clap::Parser;
-        EnvOnly::try_parse_from(["cloudim"]).map(|e| e.config)
+        let argv = std::iter::once(std::ffi::OsString::from("cloudim")).chain(args.into_iter().map(Into::into));
+        EnvOnly::try_parse_from(argv).map(|e| e.config)
     }
 }

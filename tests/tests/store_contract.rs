@@ -1,0 +1,200 @@
+//! One storage contract, run against the embedded store and against the
+//! S3/DynamoDB adapters on a real moto server.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use cloudim_domain::*;
+use cloudim_protocol::{AccountName, FeedId, ItemId, NotifyProtocol, Tenant};
+use cloudim_tests::{emulator_sdk, moto_endpoint};
+
+trait Store: FeedStore + AccountStore + SubscriptionStore + InboxStore + 'static {}
+impl<T: FeedStore + AccountStore + SubscriptionStore + InboxStore + 'static> Store for T {}
+
+fn tenant(s: &str) -> Tenant {
+    Tenant::parse(s).unwrap()
+}
+
+fn feed_id(n: u8) -> FeedId {
+    FeedId::from_bytes([n; 16])
+}
+
+fn name(s: &str) -> AccountName {
+    AccountName::parse(s).unwrap()
+}
+
+fn sub(feed: &FeedId, i: usize, now: u64) -> Subscription {
+    let callback = format!("http://127.0.0.1:9/cb/{i}");
+    Subscription {
+        feed: feed.clone(),
+        id: SubscriberId::derive(NotifyProtocol::HttpPost, &callback, None),
+        resource: format!("http://a.example/feeds/{feed}"),
+        protocol: NotifyProtocol::HttpPost,
+        callback,
+        procedure: None,
+        created_at: now,
+        renewed_at: now,
+        expires_at: now + 90_000,
+        failures: 0,
+    }
+}
+
+async fn contract(store: Arc<dyn StoreDyn>) {
+    feeds(&store).await;
+    accounts(&store).await;
+    subscriptions(&store).await;
+    inbox(&store).await;
+}
+
+/// Object-safe view of a store with every port.
+trait StoreDyn: Send + Sync {
+    fn feeds(&self) -> &dyn FeedStore;
+    fn accounts(&self) -> &dyn AccountStore;
+    fn subs(&self) -> &dyn SubscriptionStore;
+    fn inbox(&self) -> &dyn InboxStore;
+}
+
+impl<T: Store> StoreDyn for T {
+    fn feeds(&self) -> &dyn FeedStore {
+        self
+    }
+    fn accounts(&self) -> &dyn AccountStore {
+        self
+    }
+    fn subs(&self) -> &dyn SubscriptionStore {
+        self
+    }
+    fn inbox(&self) -> &dyn InboxStore {
+        self
+    }
+}
+
+async fn feeds(store: &Arc<dyn StoreDyn>) {
+    let (t, other) = (tenant("a.example"), tenant("b.example"));
+    let key = DocKey::Head(feed_id(1));
+    let f = store.feeds();
+    assert_eq!(f.get(&t, &key).await.unwrap(), None);
+    assert!(matches!(f.put(&t, &key, Bytes::from("v1"), PutCondition::IfMatch("\"nope\"".into())).await, Err(StoreError::PreconditionFailed)), "If-Match on a missing document");
+    let e1 = f.put(&t, &key, Bytes::from("v1"), PutCondition::IfAbsent).await.unwrap();
+    assert!(matches!(f.put(&t, &key, Bytes::from("v1b"), PutCondition::IfAbsent).await, Err(StoreError::PreconditionFailed)));
+    let got = f.get(&t, &key).await.unwrap().unwrap();
+    assert_eq!((got.body.as_ref(), got.etag.as_str()), (&b"v1"[..], e1.as_str()));
+    let e2 = f.put(&t, &key, Bytes::from("v2"), PutCondition::IfMatch(e1.clone())).await.unwrap();
+    assert_ne!(e1, e2);
+    assert!(matches!(f.put(&t, &key, Bytes::from("v3"), PutCondition::IfMatch(e1)).await, Err(StoreError::PreconditionFailed)), "stale ETag");
+    assert_eq!(f.get(&t, &key).await.unwrap().unwrap().body.as_ref(), b"v2");
+    assert_eq!(f.get(&other, &key).await.unwrap(), None, "tenant isolation");
+    f.put(&t, &DocKey::Archive(feed_id(1), 3), Bytes::from("page"), PutCondition::Always).await.unwrap();
+    f.put(&t, &DocKey::Archive(feed_id(1), 3), Bytes::from("page"), PutCondition::Always).await.unwrap();
+    let marker = DocKey::ItemMarker(feed_id(1), ItemId::parse("m-1").unwrap());
+    f.put(&t, &marker, Bytes::from("7"), PutCondition::IfAbsent).await.unwrap();
+    assert_eq!(f.get(&t, &marker).await.unwrap().unwrap().body.as_ref(), b"7");
+
+    // Concurrent conditional writers from one ETag: exactly one wins.
+    let base = f.get(&t, &key).await.unwrap().unwrap().etag;
+    let wins = futures::future::join_all((0..8).map(|i| {
+        let store = store.clone();
+        let (t, key, base) = (t.clone(), key.clone(), base.clone());
+        async move { store.feeds().put(&t, &key, Bytes::from(format!("w{i}")), PutCondition::IfMatch(base)).await.is_ok() }
+    }))
+    .await;
+    assert_eq!(wins.iter().filter(|w| **w).count(), 1, "exactly one conditional writer wins: {wins:?}");
+}
+
+async fn accounts(store: &Arc<dyn StoreDyn>) {
+    let (t, other) = (tenant("a.example"), tenant("b.example"));
+    let a = store.accounts();
+    let alice = Account { name: name("alice"), created_at: 5 };
+    a.create_account(&t, &alice).await.unwrap();
+    assert!(matches!(a.create_account(&t, &alice).await, Err(StoreError::PreconditionFailed)));
+    a.create_account(&other, &alice).await.unwrap();
+    assert_eq!(a.get_account(&t, &name("alice")).await.unwrap(), Some(alice.clone()));
+    assert_eq!(a.get_account(&t, &name("nobody")).await.unwrap(), None);
+    let tok = Token::generate();
+    let rec = TokenRecord { hash: tok.hash(), account: name("alice"), created_at: 5, expires_at: Some(99) };
+    a.put_token(&t, &rec).await.unwrap();
+    assert_eq!(a.get_token(&t, &tok.hash()).await.unwrap(), Some(rec));
+    assert_eq!(a.get_token(&other, &tok.hash()).await.unwrap(), None);
+    a.delete_token(&t, &tok.hash()).await.unwrap();
+    assert_eq!(a.get_token(&t, &tok.hash()).await.unwrap(), None);
+    let feed = FeedRecord { id: feed_id(2), owner: name("alice"), title: "t ü".into(), created_at: 6 };
+    a.create_feed(&t, &feed).await.unwrap();
+    assert!(matches!(a.create_feed(&t, &feed).await, Err(StoreError::PreconditionFailed)));
+    assert_eq!(a.get_feed(&t, &feed.id).await.unwrap(), Some(feed.clone()));
+    assert_eq!(a.get_feed(&other, &feed.id).await.unwrap(), None);
+}
+
+async fn subscriptions(store: &Arc<dyn StoreDyn>) {
+    let (t, other) = (tenant("a.example"), tenant("b.example"));
+    let feed = feed_id(3);
+    let s = store.subs();
+    let first = sub(&feed, 0, 100);
+    s.put(&t, &first).await.unwrap();
+    s.put(&t, &Subscription { renewed_at: 200, created_at: 200, expires_at: 90_200, ..first.clone() }).await.unwrap();
+    let listed = s.list(&t, &feed).await.unwrap();
+    assert_eq!(listed.len(), 1, "a renewal is the same record");
+    assert_eq!((listed[0].created_at, listed[0].renewed_at), (100, 200));
+    assert_eq!(s.record_failure(&t, &feed, &first.id).await.unwrap(), Some(1));
+    assert_eq!(s.record_failure(&t, &feed, &first.id).await.unwrap(), Some(2));
+    s.reset_failures(&t, &feed, &first.id).await.unwrap();
+    assert_eq!(s.list(&t, &feed).await.unwrap()[0].failures, 0);
+    s.delete(&t, &feed, &first.id).await.unwrap();
+    assert_eq!(s.record_failure(&t, &feed, &first.id).await.unwrap(), None);
+    assert!(s.list(&t, &feed).await.unwrap().is_empty());
+
+    // 200 concurrent registrations: every one stored.
+    futures::future::join_all((0..200).map(|i| {
+        let (store, t, feed) = (store.clone(), t.clone(), feed.clone());
+        async move { store.subs().put(&t, &sub(&feed, i, 300)).await.unwrap() }
+    }))
+    .await;
+    assert_eq!(s.list(&t, &feed).await.unwrap().len(), 200);
+    assert!(s.list(&other, &feed).await.unwrap().is_empty(), "tenant isolation");
+}
+
+async fn inbox(store: &Arc<dyn StoreDyn>) {
+    let t = tenant("a.example");
+    let i = store.inbox();
+    let url = "http://pub.example/feeds/0123456789abcdef0123456789abcdef";
+    let follow = Follow { feed_url: url.into(), account: name("bob"), next_seq: 0, etag: None, created_at: 1, renewed_at: 1 };
+    i.put_follow(&t, &follow).await.unwrap();
+    i.put_follow(&t, &Follow { account: name("carol"), ..follow.clone() }).await.unwrap();
+    i.put_follow(&t, &Follow { feed_url: "http://other.example/f".into(), ..follow.clone() }).await.unwrap();
+    assert_eq!(i.follows_of(&t, url).await.unwrap().len(), 2);
+    assert_eq!(i.all_follows(&t).await.unwrap().len(), 3);
+    i.advance_follow(&t, url, &name("bob"), 5, Some("\"e\"")).await.unwrap();
+    i.advance_follow(&t, url, &name("bob"), 3, None).await.unwrap();
+    let bob = i.follows_of(&t, url).await.unwrap().into_iter().find(|f| f.account == name("bob")).unwrap();
+    assert_eq!((bob.next_seq, bob.etag.as_deref()), (5, Some("\"e\"")), "the cursor never moves back");
+    for seq in [2u64, 0, 1, 10] {
+        let item = InboxItem { account: name("bob"), feed_url: url.into(), seq, guid: ItemId::parse(&format!("g{seq}")).unwrap(), payload: format!("p{seq}"), received_at: 9 };
+        assert!(i.add_item(&t, &item).await.unwrap());
+        assert!(!i.add_item(&t, &item).await.unwrap(), "recorded once");
+    }
+    let seqs = |v: Vec<InboxItem>| v.into_iter().map(|x| x.seq).collect::<Vec<_>>();
+    assert_eq!(seqs(i.list_items(&t, &name("bob"), url, None, 100).await.unwrap()), [0, 1, 2, 10]);
+    assert_eq!(seqs(i.list_items(&t, &name("bob"), url, Some(1), 2).await.unwrap()), [2, 10]);
+    assert!(i.list_items(&t, &name("carol"), url, None, 100).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn embedded_store_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(cloudim_store_local::LocalStore::open(dir.path()).await.unwrap());
+    contract(store).await;
+    // And it survives a restart.
+    let reopened = cloudim_store_local::LocalStore::open(dir.path()).await.unwrap();
+    assert!(AccountStore::get_account(&reopened, &tenant("a.example"), &name("alice")).await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aws_store_on_moto_keeps_the_contract() {
+    let Some(endpoint) = moto_endpoint() else { return };
+    let sdk = emulator_sdk(&endpoint).await;
+    let suffix: u32 = rand::random();
+    let names = cloudim_store_aws::AwsNames { bucket: format!("cloudim-test-{suffix}"), table: format!("cloudim-test-{suffix}") };
+    let store = cloudim_store_aws::AwsStore::new(&sdk, names);
+    store.ensure_resources().await.unwrap();
+    store.ensure_resources().await.unwrap(); // idempotent
+    contract(Arc::new(store)).await;
+}
