@@ -19,14 +19,16 @@ impl Provider {
         let url = parse_http_url(feed_url.trim()).map_err(Error::invalid)?;
         let feed_url = url.as_str();
         let tenant = origin.tenant();
-        self.register_with_cloud(origin, feed_url).await?;
         let now = self.clock.now();
         let existing = self.inbox.follows_of(tenant, feed_url).await?.into_iter().find(|f| &f.account == account);
         let follow = match existing {
             Some(f) => Follow { renewed_at: now, ..f },
             None => Follow { feed_url: feed_url.to_owned(), account: account.clone(), next_seq: 0, etag: None, created_at: now, renewed_at: now },
         };
+        // Recorded first: the cloud verifies our callback with a challenge
+        // that is answered only for followed feeds.
         self.inbox.put_follow(tenant, &follow).await?;
+        self.register_with_cloud(origin, feed_url).await?;
         self.sync_feed(tenant, feed_url).await?;
         Ok(follow)
     }
