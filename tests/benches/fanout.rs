@@ -6,8 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use cloudim_domain::{SubscriberId, Subscription};
-use cloudim_protocol::{FeedId, NotifyProtocol, Tenant};
+use cloudim_protocol::{FeedId, Tenant};
 use cloudim_tests::*;
 use tokio::sync::Notify;
 
@@ -17,10 +16,7 @@ const RUNS: usize = 7;
 
 #[tokio::main]
 async fn main() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app(&local_config(dir.path(), &[]), 0).await;
-    let token = create_account(&app, "alice").await;
-    let (id, url) = create_feed(&app, &token).await;
+    let Fixture { dir: _dir, app, feed_id: id, feed_url: url, .. } = app_with_feed(&[]).await;
     let count = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(Notify::new());
     let mut ports = Vec::new();
@@ -44,19 +40,8 @@ async fn main() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     for i in 0..SUBSCRIBERS {
         let callback = format!("http://127.0.0.1:{}/n/{i}", ports[i % SERVERS]);
-        let sub = Subscription {
-            feed: feed.clone(),
-            id: SubscriberId::derive(NotifyProtocol::HttpPost, &callback, None),
-            resource: url.clone(),
-            protocol: NotifyProtocol::HttpPost,
-            callback,
-            procedure: None,
-            created_at: now,
-            renewed_at: now,
-            expires_at: now + 90_000,
-            failures: 0,
-        };
-        app.state.provider.subscriptions.put(&tenant, &sub).await.unwrap();
+        let sub = subscription(&feed, &url, callback, now);
+        app.state.provider.ports.subscriptions.put(&tenant, &sub).await.unwrap();
     }
     let c = client();
     let mut times = Vec::new();

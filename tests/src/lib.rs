@@ -190,3 +190,44 @@ pub async fn emulator_sdk(endpoint: &str) -> aws_config::SdkConfig {
         .load()
         .await
 }
+
+/// A provider with its data in a fresh temporary directory, an account
+/// `alice` and one feed of hers.
+pub struct Fixture {
+    /// Keeps the data directory alive as long as the fixture.
+    pub dir: tempfile::TempDir,
+    /// The running provider.
+    pub app: TestApp,
+    /// Alice's token.
+    pub token: String,
+    /// The feed's id.
+    pub feed_id: String,
+    /// The feed's URL.
+    pub feed_url: String,
+}
+
+/// Starts a provider (with extra flags) holding one account and one feed.
+pub async fn app_with_feed(extra: &[&str]) -> Fixture {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let app = spawn_app(&local_config(dir.path(), extra), 0).await;
+    let token = create_account(&app, "alice").await;
+    let (feed_id, feed_url) = create_feed(&app, &token).await;
+    Fixture { dir, app, token, feed_id, feed_url }
+}
+
+/// A live http-post subscription record (expiring 25 hours after `now`).
+pub fn subscription(feed: &cloudim_protocol::FeedId, resource: &str, callback: String, now: u64) -> cloudim_domain::Subscription {
+    use cloudim_protocol::NotifyProtocol;
+    cloudim_domain::Subscription {
+        feed: feed.clone(),
+        id: cloudim_domain::SubscriberId::derive(NotifyProtocol::HttpPost, &callback, None),
+        resource: resource.to_owned(),
+        protocol: NotifyProtocol::HttpPost,
+        callback,
+        procedure: None,
+        created_at: now,
+        renewed_at: now,
+        expires_at: now + 90_000,
+        failures: 0,
+    }
+}

@@ -79,7 +79,7 @@ async fn bad_requests_get_clear_4xx_and_store_nothing() {
     // Nothing was stored by any of it.
     let tenant = Tenant::parse("127.0.0.1").unwrap();
     let feed = FeedId::parse(&id).unwrap();
-    assert!(app.state.provider.subscriptions.list(&tenant, &feed).await.unwrap().is_empty());
+    assert!(app.state.provider.ports.subscriptions.list(&tenant, &feed).await.unwrap().is_empty());
     let doc = FeedDocument::parse(&c.get(&url).send().await.unwrap().bytes().await.unwrap()).unwrap();
     assert_eq!(doc.items.iter().map(|i| i.guid.to_string()).collect::<Vec<_>>(), ["ok-1"]);
     app.stop();

@@ -33,10 +33,7 @@ async fn all_items(url: &str) -> Vec<(String, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn subscribers_register_both_ways_and_hear_every_publish() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app(&local_config(dir.path(), &[]), 0).await;
-    let token = create_account(&app, "alice").await;
-    let (id, url) = create_feed(&app, &token).await;
+    let Fixture { dir: _dir, app, token, feed_id: id, feed_url: url } = app_with_feed(&[]).await;
     let sub = Subscriber::spawn().await;
     let port = sub.addr.port();
 
@@ -86,10 +83,7 @@ async fn subscribers_register_both_ways_and_hear_every_publish() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn fifty_concurrent_publishers_lose_and_duplicate_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app(&local_config(dir.path(), &["--head-items", "5", "--page-size", "4"]), 0).await;
-    let token = create_account(&app, "alice").await;
-    let (id, url) = create_feed(&app, &token).await;
+    let Fixture { dir: _dir, app, token, feed_id: id, feed_url: url } = app_with_feed(&["--head-items", "5", "--page-size", "4"]).await;
     let statuses = futures::future::join_all((0..50).map(|i| {
         let (app, token, id) = (&app, &token, &id);
         async move {
@@ -112,17 +106,14 @@ async fn fifty_concurrent_publishers_lose_and_duplicate_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_hundred_concurrent_registrations_are_all_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let app = spawn_app(&local_config(dir.path(), &[]), 0).await;
-    let token = create_account(&app, "alice").await;
-    let (id, url) = create_feed(&app, &token).await;
+    let Fixture { dir: _dir, app, token, feed_id: id, feed_url: url } = app_with_feed(&[]).await;
     let sub = Subscriber::spawn().await;
     let port = sub.addr.port();
     let results = futures::future::join_all((0..200).map(|i| please_notify(&app, format!("port={port}&path=/cb/{i}&protocol=http-post&url1={url}&domain=127.0.0.1"), false))).await;
     assert!(results.iter().all(|(s, _)| *s == 200), "{:?}", results.iter().find(|(s, _)| *s != 200));
     let tenant = cloudim_protocol::Tenant::parse("127.0.0.1").unwrap();
     let feed = cloudim_protocol::FeedId::parse(&id).unwrap();
-    assert_eq!(app.state.provider.subscriptions.list(&tenant, &feed).await.unwrap().len(), 200);
+    assert_eq!(app.state.provider.ports.subscriptions.list(&tenant, &feed).await.unwrap().len(), 200);
     assert_eq!(publish(&app, &token, &id, "m", "x").await, 201);
     assert_eq!(sub.wait_for(200, WAIT).await.len(), 200, "every subscriber notified");
     app.stop();
@@ -130,11 +121,7 @@ async fn two_hundred_concurrent_registrations_are_all_stored() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_subscriber_is_dropped_while_the_others_keep_receiving() {
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = local_config(dir.path(), &["--fanout-retries", "1", "--fanout-backoff-ms", "10", "--fanout-max-failures", "2", "--fanout-timeout-ms", "2000"]);
-    let app = spawn_app(&cfg, 0).await;
-    let token = create_account(&app, "alice").await;
-    let (id, url) = create_feed(&app, &token).await;
+    let Fixture { dir: _dir, app, token, feed_id: id, feed_url: url } = app_with_feed(&["--fanout-retries", "1", "--fanout-backoff-ms", "10", "--fanout-max-failures", "2", "--fanout-timeout-ms", "2000"]).await;
     let (good, bad) = (Subscriber::spawn().await, Subscriber::spawn().await);
     for s in [&good, &bad] {
         let (status, body) = please_notify(&app, format!("port={}&path=/n&protocol=http-post&url1={url}", s.addr.port()), false).await;
@@ -149,14 +136,14 @@ async fn a_failing_subscriber_is_dropped_while_the_others_keep_receiving() {
         assert_eq!(good.wait_for(i + 1, WAIT).await.len(), i + 1, "the healthy subscriber keeps receiving");
         // Let this fan-out finish with the failing one before the next publish.
         for _ in 0..100 {
-            let subs = app.state.provider.subscriptions.list(&tenant, &feed).await.unwrap();
+            let subs = app.state.provider.ports.subscriptions.list(&tenant, &feed).await.unwrap();
             if subs.len() == 1 || subs.iter().any(|s| s.failures as usize > i) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    let subs = app.state.provider.subscriptions.list(&tenant, &feed).await.unwrap();
+    let subs = app.state.provider.ports.subscriptions.list(&tenant, &feed).await.unwrap();
     assert_eq!(subs.len(), 1, "dropped after two consecutive failed fan-outs");
     assert!(subs[0].callback.contains(&good.addr.port().to_string()));
     app.stop();

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cloudim_domain::*;
-use cloudim_protocol::{AccountName, FeedId, ItemId, NotifyProtocol, Tenant};
+use cloudim_protocol::{AccountName, FeedId, ItemId, Tenant};
 use cloudim_tests::{emulator_sdk, moto_endpoint};
 
 trait Store: FeedStore + AccountStore + SubscriptionStore + InboxStore + 'static {}
@@ -24,19 +24,7 @@ fn name(s: &str) -> AccountName {
 }
 
 fn sub(feed: &FeedId, i: usize, now: u64) -> Subscription {
-    let callback = format!("http://127.0.0.1:9/cb/{i}");
-    Subscription {
-        feed: feed.clone(),
-        id: SubscriberId::derive(NotifyProtocol::HttpPost, &callback, None),
-        resource: format!("http://a.example/feeds/{feed}"),
-        protocol: NotifyProtocol::HttpPost,
-        callback,
-        procedure: None,
-        created_at: now,
-        renewed_at: now,
-        expires_at: now + 90_000,
-        failures: 0,
-    }
+    cloudim_tests::subscription(feed, &format!("http://a.example/feeds/{feed}"), format!("http://127.0.0.1:9/cb/{i}"), now)
 }
 
 async fn contract(store: Arc<dyn StoreDyn>) {

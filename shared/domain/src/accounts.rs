@@ -9,9 +9,9 @@ impl Provider {
     /// returned once and only its hash is stored.
     pub async fn create_account(&self, tenant: &Tenant, name: &str) -> Result<(Account, Token), Error> {
         let name = AccountName::parse(name).map_err(Error::invalid)?;
-        let now = self.clock.now();
+        let now = self.ports.clock.now();
         let account = Account { name: name.clone(), created_at: now };
-        match self.accounts.create_account(tenant, &account).await {
+        match self.ports.accounts.create_account(tenant, &account).await {
             Ok(()) => {}
             Err(StoreError::PreconditionFailed) => {
                 return Err(Error::Conflict(format!("the account '{name}' already exists")));
@@ -26,8 +26,8 @@ impl Provider {
     /// Issues another token for an existing account.
     pub async fn issue_token(&self, tenant: &Tenant, name: &AccountName) -> Result<Token, Error> {
         let token = Token::generate();
-        let record = TokenRecord { hash: token.hash(), account: name.clone(), created_at: self.clock.now(), expires_at: None };
-        self.accounts.put_token(tenant, &record).await?;
+        let record = TokenRecord { hash: token.hash(), account: name.clone(), created_at: self.ports.clock.now(), expires_at: None };
+        self.ports.accounts.put_token(tenant, &record).await?;
         Ok(token)
     }
 
@@ -35,8 +35,8 @@ impl Provider {
     pub async fn authenticate(&self, tenant: &Tenant, presented: &str) -> Result<AccountName, Error> {
         let token = Token::from_presented(presented).ok_or(Error::Unauthorized)?;
         let hash = token.hash();
-        let record = self.accounts.get_token(tenant, &hash).await?.ok_or(Error::Unauthorized)?;
-        let live = record.expires_at.is_none_or(|t| t > self.clock.now());
+        let record = self.ports.accounts.get_token(tenant, &hash).await?.ok_or(Error::Unauthorized)?;
+        let live = record.expires_at.is_none_or(|t| t > self.ports.clock.now());
         if !record.hash.matches(&hash) || !live {
             return Err(Error::Unauthorized);
         }
@@ -46,7 +46,7 @@ impl Provider {
     /// Revokes a token.
     pub async fn revoke_token(&self, tenant: &Tenant, presented: &str) -> Result<(), Error> {
         let token = Token::from_presented(presented).ok_or(Error::Unauthorized)?;
-        self.accounts.delete_token(tenant, &token.hash()).await?;
+        self.ports.accounts.delete_token(tenant, &token.hash()).await?;
         Ok(())
     }
 }

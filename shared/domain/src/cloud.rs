@@ -32,9 +32,9 @@ impl Provider {
                 (Some(_), p) if p != cloudim_protocol::NotifyProtocol::XmlRpc => {
                     let mut bytes = [0u8; 16];
                     rand::rng().fill_bytes(&mut bytes);
-                    self.outbound.challenge(&callback, resource, &hex::encode(bytes)).await
+                    self.ports.outbound.challenge(&callback, resource, &hex::encode(bytes)).await
                 }
-                _ => self.outbound.notify(&target, resource).await,
+                _ => self.ports.outbound.notify(&target, resource).await,
             };
             if let Err(e) = verified {
                 return Err(Error::VerificationFailed(format!(
@@ -42,7 +42,7 @@ impl Provider {
                 )));
             }
         }
-        let now = self.clock.now();
+        let now = self.ports.clock.now();
         let ttl = self.settings.subscription_ttl.as_secs();
         for (feed, resource) in &feeds {
             let sub = Subscription {
@@ -57,7 +57,7 @@ impl Provider {
                 expires_at: now + ttl,
                 failures: 0,
             };
-            self.subscriptions.put(tenant, &sub).await?;
+            self.ports.subscriptions.put(tenant, &sub).await?;
         }
         tracing::info!(tenant = %tenant, feeds = feeds.len(), protocol = req.protocol.as_str(), "subscription registered");
         Ok(feeds.len())
@@ -67,7 +67,7 @@ impl Provider {
     pub async fn ping(&self, origin: &Origin, ping: &Ping) -> Result<(), Error> {
         let tenant = origin.tenant();
         let feed = self.hosted_feed(tenant, &ping.url).await?;
-        self.dispatcher.feed_changed(tenant, &feed).await?;
+        self.ports.dispatcher.feed_changed(tenant, &feed).await?;
         Ok(())
     }
 
@@ -80,7 +80,7 @@ impl Provider {
         }
         let id = url.path().strip_prefix("/feeds/").filter(|s| !s.contains('/')).ok_or_else(not_ours)?;
         let feed = FeedId::parse(id).map_err(|_| not_ours())?;
-        self.accounts.get_feed(tenant, &feed).await?.ok_or_else(not_ours)?;
+        self.ports.accounts.get_feed(tenant, &feed).await?.ok_or_else(not_ours)?;
         Ok(feed)
     }
 }

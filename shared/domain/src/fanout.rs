@@ -28,12 +28,12 @@ enum Outcome {
 impl Provider {
     /// Notifies every live subscriber of a feed.
     pub async fn fanout(&self, tenant: &Tenant, feed: &FeedId) -> Result<FanoutReport, Error> {
-        let now = self.clock.now();
-        let subs = self.subscriptions.list(tenant, feed).await?;
+        let now = self.ports.clock.now();
+        let subs = self.ports.subscriptions.list(tenant, feed).await?;
         let mut report = FanoutReport::default();
         let (live, expired): (Vec<_>, Vec<_>) = subs.into_iter().partition(|s| s.expires_at > now);
         for sub in expired {
-            self.subscriptions.delete(tenant, feed, &sub.id).await?;
+            self.ports.subscriptions.delete(tenant, feed, &sub.id).await?;
             report.dropped += 1;
         }
         let outcomes: Vec<Outcome> = futures::stream::iter(live)
@@ -60,11 +60,11 @@ impl Provider {
             if attempt > 0 {
                 tokio::time::sleep(f.backoff * 2u32.saturating_pow(attempt - 1)).await;
             }
-            let result = tokio::time::timeout(f.attempt_timeout, self.outbound.notify(&target, &sub.resource)).await;
+            let result = tokio::time::timeout(f.attempt_timeout, self.ports.outbound.notify(&target, &sub.resource)).await;
             match result {
                 Ok(Ok(())) => {
                     if sub.failures > 0 {
-                        if let Err(e) = self.subscriptions.reset_failures(tenant, &sub.feed, &sub.id).await {
+                        if let Err(e) = self.ports.subscriptions.reset_failures(tenant, &sub.feed, &sub.id).await {
                             tracing::warn!(error = %e, "could not reset a subscription's failure count");
                         }
                     }
@@ -75,10 +75,10 @@ impl Provider {
             }
         }
         let reason = last.map(|e| e.to_string()).unwrap_or_default();
-        match self.subscriptions.record_failure(tenant, &sub.feed, &sub.id).await {
+        match self.ports.subscriptions.record_failure(tenant, &sub.feed, &sub.id).await {
             Ok(Some(n)) if n >= f.max_failures => {
                 tracing::info!(tenant = %tenant, feed = %sub.feed, failures = n, %reason, "subscription dropped");
-                match self.subscriptions.delete(tenant, &sub.feed, &sub.id).await {
+                match self.ports.subscriptions.delete(tenant, &sub.feed, &sub.id).await {
                     Ok(()) => Outcome::Dropped,
                     Err(_) => Outcome::Failed,
                 }

@@ -4,7 +4,7 @@
 //! follower, once each and in order, catching up through archive pages when
 //! items were archived in between.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use cloudim_protocol::form::encode_form;
 use cloudim_protocol::rsscloud::parse_http_url;
@@ -19,15 +19,15 @@ impl Provider {
         let url = parse_http_url(feed_url.trim()).map_err(Error::invalid)?;
         let feed_url = url.as_str();
         let tenant = origin.tenant();
-        let now = self.clock.now();
-        let existing = self.inbox.follows_of(tenant, feed_url).await?.into_iter().find(|f| &f.account == account);
+        let now = self.ports.clock.now();
+        let existing = self.ports.inbox.follows_of(tenant, feed_url).await?.into_iter().find(|f| &f.account == account);
         let follow = match existing {
             Some(f) => Follow { renewed_at: now, ..f },
             None => Follow { feed_url: feed_url.to_owned(), account: account.clone(), next_seq: 0, etag: None, created_at: now, renewed_at: now },
         };
         // Recorded first: the cloud verifies our callback with a challenge
         // that is answered only for followed feeds.
-        self.inbox.put_follow(tenant, &follow).await?;
+        self.ports.inbox.put_follow(tenant, &follow).await?;
         self.register_with_cloud(origin, feed_url).await?;
         self.sync_feed(tenant, feed_url).await?;
         Ok(follow)
@@ -41,17 +41,17 @@ impl Provider {
 
     /// Whether any local account follows this feed (for challenge replies).
     pub async fn is_followed(&self, tenant: &Tenant, feed_url: &str) -> Result<bool, Error> {
-        Ok(!self.inbox.follows_of(tenant, feed_url).await?.is_empty())
+        Ok(!self.ports.inbox.follows_of(tenant, feed_url).await?.is_empty())
     }
 
     /// Re-registers every follow older than `max_age_secs` (subscriptions
     /// expire after 25 hours, so this runs at least daily).
     pub async fn renew_follows(&self, origin: &Origin, max_age_secs: u64) -> Result<usize, Error> {
         let tenant = origin.tenant();
-        let now = self.clock.now();
+        let now = self.ports.clock.now();
         let mut renewed = 0;
         let mut done: Vec<String> = Vec::new();
-        for f in self.inbox.all_follows(tenant).await? {
+        for f in self.ports.inbox.all_follows(tenant).await? {
             if now.saturating_sub(f.renewed_at) < max_age_secs {
                 continue;
             }
@@ -59,7 +59,7 @@ impl Provider {
                 self.register_with_cloud(origin, &f.feed_url).await?;
                 done.push(f.feed_url.clone());
             }
-            self.inbox.put_follow(tenant, &Follow { renewed_at: now, ..f }).await?;
+            self.ports.inbox.put_follow(tenant, &Follow { renewed_at: now, ..f }).await?;
             renewed += 1;
         }
         Ok(renewed)
@@ -67,11 +67,11 @@ impl Provider {
 
     /// Items recorded for an account from one followed feed, after a sequence number.
     pub async fn inbox_items(&self, tenant: &Tenant, account: &AccountName, feed_url: &str, after: Option<u64>, limit: usize) -> Result<Vec<InboxItem>, Error> {
-        Ok(self.inbox.list_items(tenant, account, feed_url, after, limit.clamp(1, 500)).await?)
+        Ok(self.ports.inbox.list_items(tenant, account, feed_url, after, limit.clamp(1, 500)).await?)
     }
 
     async fn register_with_cloud(&self, origin: &Origin, feed_url: &str) -> Result<(), Error> {
-        let doc = match self.outbound.fetch(feed_url, None).await.map_err(|e| Error::Upstream(e.to_string()))? {
+        let doc = match self.ports.outbound.fetch(feed_url, None).await.map_err(|e| Error::Upstream(e.to_string()))? {
             Fetched::Body { body, .. } => FeedDocument::parse(&body).map_err(|e| Error::Upstream(format!("{feed_url}: {e}")))?,
             Fetched::NotModified => return Err(Error::Upstream(format!("{feed_url} answered 304 to an unconditional GET"))),
         };
@@ -89,17 +89,17 @@ impl Provider {
             ("url1", feed_url),
             ("domain", origin.tenant().as_str()),
         ]);
-        self.outbound.please_notify(&endpoint, &form).await.map_err(|e| Error::Upstream(e.to_string()))
+        self.ports.outbound.please_notify(&endpoint, &form).await.map_err(|e| Error::Upstream(e.to_string()))
     }
 
     /// Fetches a followed feed and records what each follower has not seen.
     async fn sync_feed(&self, tenant: &Tenant, feed_url: &str) -> Result<usize, Error> {
-        let follows = self.inbox.follows_of(tenant, feed_url).await?;
+        let follows = self.ports.inbox.follows_of(tenant, feed_url).await?;
         if follows.is_empty() {
             return Err(Error::NotFound(format!("no account here follows {feed_url}")));
         }
         let shared_etag = follows[0].etag.clone().filter(|e| follows.iter().all(|f| f.etag.as_deref() == Some(e)));
-        let (head, etag) = match self.outbound.fetch(feed_url, shared_etag.as_deref()).await.map_err(|e| Error::Upstream(e.to_string()))? {
+        let (head, etag) = match self.ports.outbound.fetch(feed_url, shared_etag.as_deref()).await.map_err(|e| Error::Upstream(e.to_string()))? {
             Fetched::NotModified => return Ok(0),
             Fetched::Body { body, etag } => {
                 (FeedDocument::parse(&body).map_err(|e| Error::Upstream(format!("{feed_url}: {e}")))?, etag)
@@ -107,7 +107,7 @@ impl Provider {
         };
         let oldest_needed = follows.iter().map(|f| f.next_seq).min().unwrap_or(0);
         let items = self.items_since(head, oldest_needed).await?;
-        let now = self.clock.now();
+        let now = self.ports.clock.now();
         let mut recorded = 0;
         for f in &follows {
             let mut next = f.next_seq;
@@ -120,12 +120,12 @@ impl Provider {
                     payload: item.payload.clone(),
                     received_at: now,
                 };
-                if self.inbox.add_item(tenant, &rec).await? {
+                if self.ports.inbox.add_item(tenant, &rec).await? {
                     recorded += 1;
                 }
                 next = seq + 1;
             }
-            self.inbox.advance_follow(tenant, feed_url, &f.account, next, etag.as_deref()).await?;
+            self.ports.inbox.advance_follow(tenant, feed_url, &f.account, next, etag.as_deref()).await?;
         }
         if recorded > 0 {
             tracing::info!(tenant = %tenant, items = recorded, "new items recorded");
@@ -137,16 +137,16 @@ impl Provider {
     /// walking back through archive pages as far as needed.
     async fn items_since(&self, head: FeedDocument, since: u64) -> Result<Vec<(u64, FeedItem)>, Error> {
         let mut docs = vec![head];
-        let mut seen: HashMap<String, ()> = HashMap::new();
+        let mut seen: HashSet<String> = HashSet::new();
         while let Some(oldest) = docs.last() {
             if oldest.first_seq <= since || docs.len() > self.settings.max_catch_up_pages {
                 break;
             }
             let Some(prev) = oldest.links.prev_archive.clone() else { break };
-            if seen.insert(prev.clone(), ()).is_some() {
+            if !seen.insert(prev.clone()) {
                 break;
             }
-            let page = match self.outbound.fetch(&prev, None).await.map_err(|e| Error::Upstream(e.to_string()))? {
+            let page = match self.ports.outbound.fetch(&prev, None).await.map_err(|e| Error::Upstream(e.to_string()))? {
                 Fetched::Body { body, .. } => FeedDocument::parse(&body).map_err(|e| Error::Upstream(format!("{prev}: {e}")))?,
                 Fetched::NotModified => break,
             };

@@ -14,20 +14,8 @@ const LOCK_STRIPES: usize = 64;
 
 /// The ports and settings of one provider. Cheap to share behind an `Arc`.
 pub struct Provider {
-    /// Feed documents.
-    pub feeds: Arc<dyn FeedStore>,
-    /// Accounts, tokens and feed ownership.
-    pub accounts: Arc<dyn AccountStore>,
-    /// rssCloud subscriptions.
-    pub subscriptions: Arc<dyn SubscriptionStore>,
-    /// Follows and received items.
-    pub inbox: Arc<dyn InboxStore>,
-    /// Outbound HTTP.
-    pub outbound: Arc<dyn Outbound>,
-    /// Where fan-outs are handed off.
-    pub dispatcher: Arc<dyn Dispatcher>,
-    /// The time.
-    pub clock: Arc<dyn Clock>,
+    /// Storage, network and runtime.
+    pub ports: Ports,
     /// Tunables.
     pub settings: Settings,
     /// Striped in-process locks that keep this process's own publishes to
@@ -58,13 +46,7 @@ impl Provider {
     /// Assembles a provider.
     pub fn new(ports: Ports, settings: Settings) -> Self {
         Self {
-            feeds: ports.feeds,
-            accounts: ports.accounts,
-            subscriptions: ports.subscriptions,
-            inbox: ports.inbox,
-            outbound: ports.outbound,
-            dispatcher: ports.dispatcher,
-            clock: ports.clock,
+            ports,
             settings,
             feed_locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
         }

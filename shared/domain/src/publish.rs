@@ -53,11 +53,11 @@ impl Provider {
         };
         let mut bytes = [0u8; 16];
         rand::rng().fill(&mut bytes);
-        let record = FeedRecord { id: FeedId::from_bytes(bytes), owner: owner.clone(), title, created_at: self.clock.now() };
+        let record = FeedRecord { id: FeedId::from_bytes(bytes), owner: owner.clone(), title, created_at: self.ports.clock.now() };
         let tenant = origin.tenant();
-        self.accounts.create_feed(tenant, &record).await?;
+        self.ports.accounts.create_feed(tenant, &record).await?;
         let head = self.head_document(origin, &record, 0, Vec::new(), None);
-        match self.feeds.put(tenant, &DocKey::Head(record.id.clone()), Bytes::from(head.render()), PutCondition::IfAbsent).await {
+        match self.ports.feeds.put(tenant, &DocKey::Head(record.id.clone()), Bytes::from(head.render()), PutCondition::IfAbsent).await {
             Ok(_) | Err(StoreError::PreconditionFailed) => {}
             Err(e) => return Err(e.into()),
         }
@@ -88,7 +88,7 @@ impl Provider {
             return Ok(Appended { seq, duplicate: true });
         }
         for attempt in 0..self.settings.publish_attempts {
-            let head = self.feeds.get(tenant, &DocKey::Head(feed.clone())).await?;
+            let head = self.ports.feeds.get(tenant, &DocKey::Head(feed.clone())).await?;
             let (doc, cond) = match head {
                 Some(StoredDoc { body, etag }) => {
                     let doc = FeedDocument::parse(&body).map_err(|e| Error::Store(StoreError::Backend(format!("stored head unreadable: {e}"))))?;
@@ -109,19 +109,19 @@ impl Provider {
             if let Some(cut) = self.settings.paging.cut(first_seq, items.len()) {
                 let page_items: Vec<FeedItem> = items.drain(..cut.count).collect();
                 let page = self.archive_document(origin, &record, cut.page, first_seq, page_items);
-                self.feeds
+                self.ports.feeds
                     .put(tenant, &DocKey::Archive(feed.clone(), cut.page), Bytes::from(page.render()), PutCondition::Always)
                     .await?;
                 first_seq += cut.count as u64;
                 prev_archive = Some(FeedLinks::archive_url(&feed_url(origin, feed), cut.page));
             }
-            let updated = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(self.clock.now()));
+            let updated = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(self.ports.clock.now()));
             let head = self.head_document(origin, &record, first_seq, items, Some(updated));
             let head = FeedDocument { links: FeedLinks { prev_archive, ..head.links }, ..head };
-            match self.feeds.put(tenant, &DocKey::Head(feed.clone()), Bytes::from(head.render()), cond).await {
+            match self.ports.feeds.put(tenant, &DocKey::Head(feed.clone()), Bytes::from(head.render()), cond).await {
                 Ok(_) => {
                     self.write_marker(tenant, feed, &item_id, seq).await?;
-                    if let Err(e) = self.dispatcher.feed_changed(tenant, feed).await {
+                    if let Err(e) = self.ports.dispatcher.feed_changed(tenant, feed).await {
                         tracing::warn!(tenant = %tenant, feed = %feed, error = %e, "fan-out could not be scheduled");
                     }
                     return Ok(Appended { seq, duplicate: false });
@@ -143,14 +143,14 @@ impl Provider {
             None => DocKey::Head(feed.clone()),
             Some(p) => DocKey::Archive(feed.clone(), p),
         };
-        self.feeds.get(tenant, &key).await?.ok_or_else(|| match page {
+        self.ports.feeds.get(tenant, &key).await?.ok_or_else(|| match page {
             None => Error::NotFound("there is no such feed".into()),
             Some(_) => Error::NotFound("there is no such archive page".into()),
         })
     }
 
     async fn owned_feed(&self, tenant: &Tenant, account: &AccountName, feed: &FeedId) -> Result<FeedRecord, Error> {
-        let record = self.accounts.get_feed(tenant, feed).await?.ok_or_else(|| Error::NotFound("there is no such feed".into()))?;
+        let record = self.ports.accounts.get_feed(tenant, feed).await?.ok_or_else(|| Error::NotFound("there is no such feed".into()))?;
         if &record.owner != account {
             return Err(Error::Forbidden("only the feed's owner may publish to it".into()));
         }
@@ -158,13 +158,13 @@ impl Provider {
     }
 
     async fn marker(&self, tenant: &Tenant, feed: &FeedId, item: &ItemId) -> Result<Option<u64>, Error> {
-        let doc = self.feeds.get(tenant, &DocKey::ItemMarker(feed.clone(), item.clone())).await?;
+        let doc = self.ports.feeds.get(tenant, &DocKey::ItemMarker(feed.clone(), item.clone())).await?;
         Ok(doc.and_then(|d| std::str::from_utf8(&d.body).ok()?.trim().parse().ok()))
     }
 
     async fn write_marker(&self, tenant: &Tenant, feed: &FeedId, item: &ItemId, seq: u64) -> Result<(), Error> {
         let key = DocKey::ItemMarker(feed.clone(), item.clone());
-        match self.feeds.put(tenant, &key, Bytes::from(seq.to_string()), PutCondition::IfAbsent).await {
+        match self.ports.feeds.put(tenant, &key, Bytes::from(seq.to_string()), PutCondition::IfAbsent).await {
             Ok(_) | Err(StoreError::PreconditionFailed) => Ok(()),
             Err(e) => Err(e.into()),
         }

@@ -106,7 +106,7 @@ async fn please_notify_verifies_before_storing_and_fanout_drops_failing_and_expi
     assert_eq!(w.outbound.challenged.lock().unwrap().len(), 1);
     w.provider.please_notify(&o, caller, &form(11, "")).await.unwrap();
     w.provider.please_notify(&o, caller, &form(11, "")).await.unwrap(); // a renewal: still one record
-    assert_eq!(w.provider.subscriptions.list(o.tenant(), &feed.id).await.unwrap().len(), 2);
+    assert_eq!(w.provider.ports.subscriptions.list(o.tenant(), &feed.id).await.unwrap().len(), 2);
 
     w.outbound.notified.lock().unwrap().clear();
     let r = w.provider.fanout(o.tenant(), &feed.id).await.unwrap();
@@ -116,7 +116,7 @@ async fn please_notify_verifies_before_storing_and_fanout_drops_failing_and_expi
     assert_eq!(w.provider.fanout(o.tenant(), &feed.id).await.unwrap().failed, 1);
     let r = w.provider.fanout(o.tenant(), &feed.id).await.unwrap();
     assert_eq!((r.delivered, r.dropped), (1, 1));
-    assert_eq!(w.provider.subscriptions.list(o.tenant(), &feed.id).await.unwrap().len(), 1);
+    assert_eq!(w.provider.ports.subscriptions.list(o.tenant(), &feed.id).await.unwrap().len(), 1);
     // 25 hours later the other has expired and is never notified.
     w.clock.advance(25 * 3600);
     w.outbound.notified.lock().unwrap().clear();

@@ -41,15 +41,15 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let RequestOrigin(origin) = RequestOrigin::from_request_parts(parts, state).await?;
-        let token = bearer(parts).ok_or_else(|| ApiError::from(cloudim_domain::Error::Unauthorized))?;
+        let token = bearer(&parts.headers).ok_or_else(|| ApiError::from(cloudim_domain::Error::Unauthorized))?;
         let account = state.provider.authenticate(origin.tenant(), token).await?;
         Ok(Self { origin, account })
     }
 }
 
 /// The bearer token of a request, if any.
-pub fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }

@@ -31,6 +31,23 @@ pub struct HttpOutbound {
 
 struct GuardedResolver(Arc<OutboundPolicy>);
 
+/// The resolver's refusal: a host name whose every address is forbidden.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} resolves to no public address")]
+struct NoPublicAddress(String);
+
+/// Whether an error was caused by the resolver refusing every address.
+fn refused_by_resolver(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err.is::<NoPublicAddress>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.0.clone();
@@ -39,7 +56,7 @@ impl Resolve for GuardedResolver {
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = addrs.into_iter().filter(|a| policy.ip_allowed_for_host(&host, a.ip())).collect();
             if allowed.is_empty() {
-                return Err(format!("{host} resolves to no public address").into());
+                return Err(Box::new(NoPublicAddress(host)) as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
@@ -84,7 +101,7 @@ impl HttpOutbound {
                 OutboundError::Timeout(what.to_owned())
             } else if e.is_redirect() {
                 OutboundError::Refused(format!("{what} (redirect)"))
-            } else if format!("{e:?}").contains("no public address") {
+            } else if refused_by_resolver(&e) {
                 OutboundError::Refused(what.to_owned())
             } else {
                 OutboundError::Unreachable(what.to_owned())

@@ -24,7 +24,17 @@ fn n(v: u64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+/// Whether a DynamoDB error is a failed condition expression.
+fn condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> bool {
+    e.as_service_error().and_then(|s| s.code()) == Some("ConditionalCheckFailedException")
+}
+
 impl AwsStore {
+    /// An `UpdateItem` on this table for one key.
+    fn update(&self, k: Key) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.ddb.update_item().table_name(&self.names.table).key("pk", s(k.pk)).key("sk", s(k.sk))
+    }
+
     async fn get_item<T: DeserializeOwned>(&self, k: Key) -> Result<Option<T>, StoreError> {
         let out = self
             .ddb
@@ -48,7 +58,7 @@ impl AwsStore {
         }
         match req.send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Err(StoreError::PreconditionFailed),
+            Err(e) if condition_failed(&e) => Err(StoreError::PreconditionFailed),
             Err(e) => Err(backend("put item", e)),
         }
     }
@@ -133,11 +143,7 @@ impl SubscriptionStore for AwsStore {
             values.insert(format!(":v{i}"), value);
         }
         let k = keys::subscription(t, &sub.feed, &sub.id);
-        self.ddb
-            .update_item()
-            .table_name(&self.names.table)
-            .key("pk", s(k.pk))
-            .key("sk", s(k.sk))
+        self.update(k)
             .update_expression(format!("SET {}", sets.join(", ")))
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
@@ -152,12 +158,7 @@ impl SubscriptionStore for AwsStore {
     }
     async fn record_failure(&self, t: &Tenant, feed: &FeedId, id: &SubscriberId) -> Result<Option<u32>, StoreError> {
         let k = keys::subscription(t, feed, id);
-        let out = self
-            .ddb
-            .update_item()
-            .table_name(&self.names.table)
-            .key("pk", s(k.pk))
-            .key("sk", s(k.sk))
+        let out = self.update(k)
             .update_expression("ADD #f :one")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#f", FAILURES)
@@ -167,18 +168,13 @@ impl SubscriptionStore for AwsStore {
             .await;
         match out {
             Ok(o) => Ok(o.attributes.and_then(|a| a.get(FAILURES).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()))),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(None),
+            Err(e) if condition_failed(&e) => Ok(None),
             Err(e) => Err(backend("record failure", e)),
         }
     }
     async fn reset_failures(&self, t: &Tenant, feed: &FeedId, id: &SubscriberId) -> Result<(), StoreError> {
         let k = keys::subscription(t, feed, id);
-        let out = self
-            .ddb
-            .update_item()
-            .table_name(&self.names.table)
-            .key("pk", s(k.pk))
-            .key("sk", s(k.sk))
+        let out = self.update(k)
             .update_expression("SET #f = :zero")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#f", FAILURES)
@@ -187,7 +183,7 @@ impl SubscriptionStore for AwsStore {
             .await;
         match out {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
             Err(e) => Err(backend("reset failures", e)),
         }
     }
@@ -211,12 +207,7 @@ impl InboxStore for AwsStore {
     }
     async fn advance_follow(&self, t: &Tenant, feed_url: &str, account: &AccountName, next_seq: u64, etag: Option<&str>) -> Result<(), StoreError> {
         let k = keys::follow(t, feed_url, account);
-        let mut req = self
-            .ddb
-            .update_item()
-            .table_name(&self.names.table)
-            .key("pk", s(k.pk))
-            .key("sk", s(k.sk))
+        let mut req = self.update(k)
             .condition_expression("attribute_exists(pk) AND #n <= :n")
             .expression_attribute_names("#n", NEXT_SEQ)
             .expression_attribute_names("#e", ETAG)
@@ -227,7 +218,7 @@ impl InboxStore for AwsStore {
         };
         match req.send().await {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) if condition_failed(&e) => Ok(()),
             Err(e) => Err(backend("advance follow", e)),
         }
     }
