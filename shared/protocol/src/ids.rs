@@ -16,6 +16,12 @@ pub enum IdError {
         "an account name is 1 to 64 characters of lowercase letters, digits, '_' and '-', starting with a letter or digit"
     )]
     AccountName,
+    /// An invitation id is 32 lowercase hexadecimal characters.
+    #[error("an invitation id is 32 lowercase hexadecimal characters")]
+    InvitationId,
+    /// A fingerprint is 40 or 64 hexadecimal digits.
+    #[error("an OpenPGP fingerprint is 40 or 64 hexadecimal digits")]
+    Fingerprint,
 }
 
 /// The unguessable identifier of a feed: 128 random bits as lowercase hex.
@@ -119,6 +125,100 @@ impl AccountName {
 }
 
 impl fmt::Display for AccountName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The identifier of an invitation: 128 random bits as lowercase hex.
+///
+/// ```
+/// use cloudim_protocol::InvitationId;
+/// let id = InvitationId::generate();
+/// assert_eq!(InvitationId::parse(id.as_str()), Ok(id));
+/// assert!(InvitationId::parse("nope").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct InvitationId(String);
+
+impl InvitationId {
+    /// Parses an invitation id.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        FeedId::parse(s).map(|f| Self(f.0)).map_err(|_| IdError::InvitationId)
+    }
+
+    /// A fresh random id.
+    pub fn generate() -> Self {
+        Self(FeedId::from_bytes(rand::random()).0)
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for InvitationId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<InvitationId> for String {
+    fn from(id: InvitationId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for InvitationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An OpenPGP fingerprint: 40 (v4) or 64 (v6) hexadecimal digits, kept in
+/// uppercase without spaces.
+///
+/// ```
+/// use cloudim_protocol::Fingerprint;
+/// let f = Fingerprint::parse("0123 4567 89ab cdef 0123  4567 89AB CDEF 0123 4567").unwrap();
+/// assert_eq!(f.as_str(), "0123456789ABCDEF0123456789ABCDEF01234567");
+/// assert!(Fingerprint::parse("0123").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// Parses a fingerprint, ignoring spaces and case.
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let hex: String = s.chars().filter(|c| *c != ' ').collect::<String>().to_ascii_uppercase();
+        let ok = matches!(hex.len(), 40 | 64) && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        if ok { Ok(Self(hex)) } else { Err(IdError::Fingerprint) }
+    }
+
+    /// The fingerprint as uppercase hex.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Fingerprint {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Fingerprint> for String {
+    fn from(f: Fingerprint) -> String {
+        f.0
+    }
+}
+
+impl fmt::Display for Fingerprint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
