@@ -40,6 +40,17 @@ pub enum Error {
     /// A remote server did not answer as needed.
     #[error("{0}")]
     Upstream(String),
+    /// A destination is not allowed (private, loopback, … addresses).
+    #[error("{0}")]
+    Refused(String),
+    /// A rate limit was reached; the message names it.
+    #[error("{message}")]
+    RateLimited {
+        /// Which limit, for a person.
+        message: String,
+        /// Seconds until the window resets.
+        retry_after: u64,
+    },
     /// Too many concurrent writers; the caller may retry.
     #[error("the feed is busy; try again")]
     Busy,

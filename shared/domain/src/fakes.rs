@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cloudim_protocol::{AccountName, FeedId, Tenant};
+use cloudim_protocol::{AccountName, FeedId, Identity, InvitationId, Tenant};
 use sha2::{Digest, Sha256};
 
 use crate::model::*;
@@ -61,6 +61,75 @@ pub struct MemoryRecords {
     subs: Mutex<BTreeMap<(Tenant, FeedId, SubscriberId), Subscription>>,
     follows: Mutex<BTreeMap<(Tenant, String, AccountName), Follow>>,
     items: Mutex<BTreeMap<(Tenant, AccountName, String, u64), InboxItem>>,
+    keys: Mutex<HashMap<(Tenant, AccountName), AccountKey>>,
+    invitations: Mutex<BTreeMap<(Tenant, AccountName, InvitationId), Invitation>>,
+    conversations: Mutex<BTreeMap<(Tenant, AccountName, Identity), Conversation>>,
+    handshake_tokens: Mutex<HashMap<(Tenant, String), HandshakeToken>>,
+    blocks: Mutex<HashMap<(Tenant, AccountName, Identity), u64>>,
+    counters: Mutex<HashMap<(Tenant, String, u64), u64>>,
+    discovered: Mutex<HashMap<(Tenant, Identity), Discovered>>,
+}
+
+#[async_trait]
+impl HandshakeStore for MemoryRecords {
+    async fn put_key(&self, t: &Tenant, key: &AccountKey) -> Result<(), StoreError> {
+        lock(&self.keys).insert((t.clone(), key.account.clone()), key.clone());
+        Ok(())
+    }
+    async fn get_key(&self, t: &Tenant, account: &AccountName) -> Result<Option<AccountKey>, StoreError> {
+        Ok(lock(&self.keys).get(&(t.clone(), account.clone())).cloned())
+    }
+    async fn put_invitation(&self, t: &Tenant, inv: &Invitation) -> Result<(), StoreError> {
+        lock(&self.invitations).insert((t.clone(), inv.account.clone(), inv.id.clone()), inv.clone());
+        Ok(())
+    }
+    async fn get_invitation(&self, t: &Tenant, account: &AccountName, id: &InvitationId) -> Result<Option<Invitation>, StoreError> {
+        Ok(lock(&self.invitations).get(&(t.clone(), account.clone(), id.clone())).cloned())
+    }
+    async fn list_invitations(&self, t: &Tenant, account: &AccountName) -> Result<Vec<Invitation>, StoreError> {
+        Ok(lock(&self.invitations).iter().filter(|((tt, a, _), _)| tt == t && a == account).map(|(_, i)| i.clone()).collect())
+    }
+    async fn put_conversation(&self, t: &Tenant, c: &Conversation) -> Result<(), StoreError> {
+        lock(&self.conversations).insert((t.clone(), c.account.clone(), c.peer.clone()), c.clone());
+        Ok(())
+    }
+    async fn list_conversations(&self, t: &Tenant, account: &AccountName) -> Result<Vec<Conversation>, StoreError> {
+        Ok(lock(&self.conversations).iter().filter(|((tt, a, _), _)| tt == t && a == account).map(|(_, c)| c.clone()).collect())
+    }
+    async fn put_handshake_token(&self, t: &Tenant, token: &HandshakeToken) -> Result<(), StoreError> {
+        lock(&self.handshake_tokens).insert((t.clone(), token.hash.as_str().to_owned()), token.clone());
+        Ok(())
+    }
+    async fn take_handshake_token(&self, t: &Tenant, hash: &TokenHash) -> Result<Option<HandshakeToken>, StoreError> {
+        Ok(lock(&self.handshake_tokens).remove(&(t.clone(), hash.as_str().to_owned())))
+    }
+    async fn get_handshake_token(&self, t: &Tenant, hash: &TokenHash) -> Result<Option<HandshakeToken>, StoreError> {
+        Ok(lock(&self.handshake_tokens).get(&(t.clone(), hash.as_str().to_owned())).cloned())
+    }
+    async fn put_block(&self, t: &Tenant, account: &AccountName, peer: &Identity, at: u64) -> Result<(), StoreError> {
+        lock(&self.blocks).insert((t.clone(), account.clone(), peer.clone()), at);
+        Ok(())
+    }
+    async fn is_blocked(&self, t: &Tenant, account: &AccountName, peer: &Identity) -> Result<bool, StoreError> {
+        Ok(lock(&self.blocks).contains_key(&(t.clone(), account.clone(), peer.clone())))
+    }
+    async fn count(&self, t: &Tenant, key: &str, window: u64, _expires_at: u64) -> Result<u64, StoreError> {
+        let mut m = lock(&self.counters);
+        let n = m.entry((t.clone(), key.to_owned(), window)).or_insert(0);
+        *n += 1;
+        Ok(*n)
+    }
+}
+
+#[async_trait]
+impl DiscoveryCache for MemoryRecords {
+    async fn get_discovered(&self, t: &Tenant, identity: &Identity) -> Result<Option<Discovered>, StoreError> {
+        Ok(lock(&self.discovered).get(&(t.clone(), identity.clone())).cloned())
+    }
+    async fn put_discovered(&self, t: &Tenant, entry: &Discovered) -> Result<(), StoreError> {
+        lock(&self.discovered).insert((t.clone(), entry.identity.clone()), entry.clone());
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -206,6 +275,31 @@ pub struct RecordingOutbound {
     pub documents: Mutex<HashMap<String, Bytes>>,
     /// Every pleaseNotify sent: (endpoint, form).
     pub registrations: Mutex<Vec<(String, String)>>,
+    /// Pages served by `fetch_page`, by URL: (content type, Link headers, body).
+    pub pages: Mutex<HashMap<String, (String, Vec<String>, String)>>,
+    /// Every PM message posted: (endpoint, JSON).
+    pub pm_posts: Mutex<Vec<(String, String)>>,
+    /// The answer to every PM post: (status, body); 200 `{}` by default.
+    pub pm_reply: Mutex<Option<(u16, String)>>,
+}
+
+#[async_trait]
+impl Federation for RecordingOutbound {
+    async fn fetch_page(&self, url: &str) -> Result<FetchedPage, OutboundError> {
+        let (ctype, links, body) = lock(&self.pages).get(url).cloned().ok_or_else(|| OutboundError::Rejected(format!("{url} answered 404")))?;
+        Ok(FetchedPage { final_url: url.to_owned(), link_headers: links, content_type: Some(ctype), body: Bytes::from(body) })
+    }
+    async fn post_pm(&self, endpoint: &str, json: &str) -> Result<PmReply, OutboundError> {
+        lock(&self.pm_posts).push((endpoint.to_owned(), json.to_owned()));
+        let (status, body) = lock(&self.pm_reply).clone().unwrap_or((200, "{}".to_owned()));
+        Ok(PmReply { status, body: Bytes::from(body) })
+    }
+    async fn vet(&self, url: &str) -> Result<(), OutboundError> {
+        if url.contains("169.254.") || url.contains("127.0.0.") {
+            return Err(OutboundError::Refused(url.to_owned()));
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]

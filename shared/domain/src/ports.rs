@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use cloudim_protocol::{AccountName, FeedId, ItemId, Tenant};
+use cloudim_protocol::{AccountName, FeedId, Identity, InvitationId, ItemId, Tenant};
 
 use crate::model::*;
 use crate::{StoreError, TokenHash};
@@ -152,4 +152,82 @@ pub trait Outbound: Send + Sync {
 pub trait Dispatcher: Send + Sync {
     /// Schedules a fan-out for one feed.
     async fn feed_changed(&self, tenant: &Tenant, feed: &FeedId) -> Result<(), StoreError>;
+}
+
+/// The handshake's records: keys, invitations, conversations, tokens
+/// issued to other providers, blocks and rate-limit counters.
+#[async_trait]
+pub trait HandshakeStore: Send + Sync {
+    /// Stores (replaces) an account's key.
+    async fn put_key(&self, tenant: &Tenant, key: &AccountKey) -> Result<(), StoreError>;
+    /// Reads an account's key.
+    async fn get_key(&self, tenant: &Tenant, account: &AccountName) -> Result<Option<AccountKey>, StoreError>;
+    /// Stores (replaces) an invitation.
+    async fn put_invitation(&self, tenant: &Tenant, invitation: &Invitation) -> Result<(), StoreError>;
+    /// Reads one invitation of an account.
+    async fn get_invitation(&self, tenant: &Tenant, account: &AccountName, id: &InvitationId) -> Result<Option<Invitation>, StoreError>;
+    /// Every invitation of an account.
+    async fn list_invitations(&self, tenant: &Tenant, account: &AccountName) -> Result<Vec<Invitation>, StoreError>;
+    /// Stores (replaces) a conversation.
+    async fn put_conversation(&self, tenant: &Tenant, conversation: &Conversation) -> Result<(), StoreError>;
+    /// Every conversation of an account.
+    async fn list_conversations(&self, tenant: &Tenant, account: &AccountName) -> Result<Vec<Conversation>, StoreError>;
+    /// Stores a token record (by hash).
+    async fn put_handshake_token(&self, tenant: &Tenant, token: &HandshakeToken) -> Result<(), StoreError>;
+    /// Removes and returns a token record in one atomic step, so a token
+    /// can be used once only.
+    async fn take_handshake_token(&self, tenant: &Tenant, hash: &TokenHash) -> Result<Option<HandshakeToken>, StoreError>;
+    /// Reads a token record.
+    async fn get_handshake_token(&self, tenant: &Tenant, hash: &TokenHash) -> Result<Option<HandshakeToken>, StoreError>;
+    /// Records that an account blocks an identity.
+    async fn put_block(&self, tenant: &Tenant, account: &AccountName, peer: &Identity, at: u64) -> Result<(), StoreError>;
+    /// Whether an account blocks an identity.
+    async fn is_blocked(&self, tenant: &Tenant, account: &AccountName, peer: &Identity) -> Result<bool, StoreError>;
+    /// Adds one to the counter `key` of the window starting at `window`
+    /// (forgotten after `expires_at`) and returns the new count, atomically.
+    async fn count(&self, tenant: &Tenant, key: &str, window: u64, expires_at: u64) -> Result<u64, StoreError>;
+}
+
+/// The discovery cache: what identity pages named, for a while.
+#[async_trait]
+pub trait DiscoveryCache: Send + Sync {
+    /// A cached entry, expired ones included (the caller checks).
+    async fn get_discovered(&self, tenant: &Tenant, identity: &Identity) -> Result<Option<Discovered>, StoreError>;
+    /// Stores an entry.
+    async fn put_discovered(&self, tenant: &Tenant, entry: &Discovered) -> Result<(), StoreError>;
+}
+
+/// A fetched page, for discovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedPage {
+    /// The URL after redirects.
+    pub final_url: String,
+    /// Every `Link` header value, in order.
+    pub link_headers: Vec<String>,
+    /// The `Content-Type`.
+    pub content_type: Option<String>,
+    /// The body (capped).
+    pub body: Bytes,
+}
+
+/// What a PM endpoint answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PmReply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body (capped).
+    pub body: Bytes,
+}
+
+/// Outbound HTTP for discovery and the handshake.
+#[async_trait]
+pub trait Federation: Send + Sync {
+    /// GETs a page (identity page, WebFinger document), following redirects
+    /// with every hop checked.
+    async fn fetch_page(&self, url: &str) -> Result<FetchedPage, OutboundError>;
+    /// POSTs a JSON PM message; redirects are not followed.
+    async fn post_pm(&self, endpoint: &str, json: &str) -> Result<PmReply, OutboundError>;
+    /// Checks that a URL may be contacted (scheme, allowlist, and every
+    /// address its host resolves to), without connecting.
+    async fn vet(&self, url: &str) -> Result<(), OutboundError>;
 }

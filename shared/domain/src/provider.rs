@@ -8,7 +8,7 @@ use std::sync::Arc;
 use cloudim_protocol::{FeedId, Tenant};
 use tokio::sync::Mutex;
 
-use crate::{AccountStore, Clock, Dispatcher, FeedStore, InboxStore, Outbound, Settings, SubscriptionStore};
+use crate::{AccountStore, Clock, DiscoveryCache, Dispatcher, FeedStore, Federation, HandshakeStore, InboxStore, Outbound, Settings, SubscriptionStore};
 
 const LOCK_STRIPES: usize = 64;
 
@@ -34,8 +34,14 @@ pub struct Ports {
     pub subscriptions: Arc<dyn SubscriptionStore>,
     /// Follows and received items.
     pub inbox: Arc<dyn InboxStore>,
-    /// Outbound HTTP.
+    /// Keys, invitations, conversations, handshake tokens, blocks, counters.
+    pub handshake: Arc<dyn HandshakeStore>,
+    /// The discovery cache.
+    pub discovery: Arc<dyn DiscoveryCache>,
+    /// Outbound HTTP for rssCloud.
     pub outbound: Arc<dyn Outbound>,
+    /// Outbound HTTP for discovery and the handshake.
+    pub federation: Arc<dyn Federation>,
     /// Where fan-outs are handed off.
     pub dispatcher: Arc<dyn Dispatcher>,
     /// The time.

@@ -48,6 +48,38 @@ pub struct Settings {
     pub callback_path: String,
     /// The most archive pages walked back when catching up on a followed feed.
     pub max_catch_up_pages: usize,
+    /// Discovery and the handshake.
+    pub handshake: HandshakeSettings,
+}
+
+/// Discovery and handshake tunables.
+#[derive(Debug, Clone)]
+pub struct HandshakeSettings {
+    /// How long a discovery result is reused.
+    pub discovery_ttl: Duration,
+    /// How long a single-use delivery token lives.
+    pub verify_token_ttl: Duration,
+    /// How long a conversation token lives.
+    pub conversation_token_ttl: Duration,
+    /// Notices accepted per sender identity per hour, per tenant.
+    pub notices_per_identity_hour: u64,
+    /// Notices accepted per sending provider (PM endpoint host) per hour, per tenant.
+    pub notices_per_provider_hour: u64,
+    /// The scheme of WebFinger lookups: `https`, or `http` for local development.
+    pub webfinger_scheme: &'static str,
+}
+
+impl Default for HandshakeSettings {
+    fn default() -> Self {
+        Self {
+            discovery_ttl: Duration::from_secs(3600),
+            verify_token_ttl: Duration::from_secs(600),
+            conversation_token_ttl: Duration::from_secs(365 * 24 * 3600),
+            notices_per_identity_hour: 20,
+            notices_per_provider_hour: 200,
+            webfinger_scheme: "https",
+        }
+    }
 }
 
 impl Default for Settings {
@@ -60,6 +92,7 @@ impl Default for Settings {
             fanout: FanoutSettings::default(),
             callback_path: "/rsscloud/callback".to_owned(),
             max_catch_up_pages: 1000,
+            handshake: HandshakeSettings::default(),
         }
     }
 }

@@ -29,8 +29,11 @@ fn world(head: usize, page: usize) -> World {
             feeds: Arc::new(MemoryFeedStore::default()),
             accounts: records.clone(),
             subscriptions: records.clone(),
-            inbox: records,
+            inbox: records.clone(),
+            handshake: records.clone(),
+            discovery: records,
             outbound: outbound.clone(),
+            federation: outbound.clone(),
             dispatcher: dispatched.clone(),
             clock: clock.clone(),
         },
@@ -175,4 +178,86 @@ async fn futures_docs(w: &World, feed: &cloudim_protocol::FeedId, url: &str) -> 
         };
     }
     docs
+}
+
+/// Serves an identity page naming `pm` as its PM endpoint.
+fn identity_page(w: &World, identity: &str, pm: &str) {
+    let body = format!(r#"<html><head><link rel="pm" href="{pm}"></head></html>"#);
+    w.outbound.pages.lock().unwrap().insert(identity.to_owned(), ("text/html".into(), vec![], body));
+}
+
+/// The token of the last delivery request this provider sent.
+fn last_request_token(w: &World) -> String {
+    let (_, json) = w.outbound.pm_posts.lock().unwrap().last().cloned().expect("a PM post");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["type"], "request", "{json}");
+    v["token"].as_str().unwrap().to_owned()
+}
+
+fn delivery(invitation: &cloudim_protocol::InvitationId, token: &str, from: &str, to: &str) -> cloudim_protocol::pm::Delivery {
+    cloudim_protocol::pm::Delivery {
+        invitation: invitation.clone(),
+        token: token.to_owned(),
+        from: cloudim_protocol::Identity::parse(from).unwrap(),
+        to: cloudim_protocol::Identity::parse(to).unwrap(),
+        feed: "https://alice.example/feeds/00000000000000000000000000000000".into(),
+        key: "https://alice.example/u/alice/key.asc".into(),
+        fingerprint: cloudim_protocol::Fingerprint::parse(&"AB".repeat(20)).unwrap(),
+        conversation_token: "c".repeat(64),
+        in_reply_to: None,
+    }
+}
+
+#[tokio::test]
+async fn delivery_tokens_are_single_use_bound_to_their_invitation_and_expire() {
+    let w = world(5, 5);
+    let o = origin();
+    w.provider.create_account(o.tenant(), "bob").await.unwrap();
+    let (alice, bob) = ("https://alice.example/", "http://a.example:8080/u/bob");
+    identity_page(&w, alice, "https://pm.alice.example/pm");
+    let notice = |id: &cloudim_protocol::InvitationId| cloudim_protocol::pm::Notice {
+        invitation: id.clone(),
+        from: cloudim_protocol::Identity::parse(alice).unwrap(),
+        to: cloudim_protocol::Identity::parse(bob).unwrap(),
+    };
+
+    // The notice makes us ask the sender's discovered endpoint, with a token.
+    let first = cloudim_protocol::InvitationId::generate();
+    w.provider.on_notice(&o, notice(&first)).await.unwrap();
+    assert_eq!(w.outbound.pm_posts.lock().unwrap().last().unwrap().0, "https://pm.alice.example/pm");
+    let token = last_request_token(&w);
+
+    // A wrong token, or the right one for another invitation, is refused.
+    let other = cloudim_protocol::InvitationId::generate();
+    assert!(matches!(w.provider.on_deliver(&o, delivery(&first, &"x".repeat(64), alice, bob)).await, Err(Error::Forbidden(_))));
+    let second = cloudim_protocol::InvitationId::generate();
+    w.provider.on_notice(&o, notice(&second)).await.unwrap();
+    let token2 = last_request_token(&w);
+    assert!(matches!(w.provider.on_deliver(&o, delivery(&other, &token2, alice, bob)).await, Err(Error::Forbidden(_))));
+
+    // The right token works once; a replay is refused.
+    w.provider.on_deliver(&o, delivery(&first, &token, alice, bob)).await.unwrap();
+    assert!(matches!(w.provider.on_deliver(&o, delivery(&first, &token, alice, bob)).await, Err(Error::Forbidden(_))));
+    let bob_name = cloudim_protocol::AccountName::parse("bob").unwrap();
+    let pending = w.provider.invitations(o.tenant(), &bob_name).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].state, InvitationState::Pending);
+
+    // An expired token is refused.
+    let third = cloudim_protocol::InvitationId::generate();
+    w.provider.on_notice(&o, notice(&third)).await.unwrap();
+    let token3 = last_request_token(&w);
+    w.clock.advance(601);
+    assert!(matches!(w.provider.on_deliver(&o, delivery(&third, &token3, alice, bob)).await, Err(Error::Forbidden(_))));
+    assert_eq!(w.provider.invitations(o.tenant(), &bob_name).await.unwrap().len(), 1);
+
+    // Too many notices from one identity within the hour are refused.
+    w.clock.advance(3600);
+    let mut limited = 0;
+    for _ in 0..25 {
+        if let Err(Error::RateLimited { .. }) = w.provider.on_notice(&o, notice(&cloudim_protocol::InvitationId::generate())).await {
+            limited += 1;
+        }
+    }
+    assert_eq!(limited, 5, "the default allows 20 per identity per hour");
 }
