@@ -19,7 +19,18 @@ async fn main() {
     let (dispatcher, _queue) = LocalDispatcher::new();
     let outbound = Arc::new(cloudim_domain::fakes::RecordingOutbound::default());
     let provider = Provider::new(
-        Ports { feeds: store.clone(), accounts: store.clone(), subscriptions: store.clone(), inbox: store, outbound, dispatcher: Arc::new(dispatcher), clock: Arc::new(SystemClock) },
+        Ports {
+            feeds: store.clone(),
+            accounts: store.clone(),
+            subscriptions: store.clone(),
+            inbox: store.clone(),
+            handshake: store.clone(),
+            discovery: store,
+            outbound: outbound.clone(),
+            federation: outbound,
+            dispatcher: Arc::new(dispatcher),
+            clock: Arc::new(SystemClock),
+        },
         Settings::default(),
     );
     let origin = Origin::from_host(false, "bench.example").unwrap();

@@ -1,7 +1,10 @@
-//! The handshake Lambda function: its health route until its issue lands.
+//! The handshake Lambda function: builds its state once, then serves
+//! `cloudim_http::handshake::router` through the Lambda runtime.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     cloudim_bootstrap::init_tracing();
-    cloudim_bootstrap::run_lambda(cloudim_http::health::handshake_router()).await
+    let config = cloudim_bootstrap::Config::from_env()?;
+    let built = cloudim_bootstrap::build(&config).await?;
+    cloudim_bootstrap::run_lambda(cloudim_http::handshake::router(built.state)).await
 }

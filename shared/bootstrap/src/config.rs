@@ -63,6 +63,18 @@ pub struct Config {
     /// Allow outbound requests to private and loopback addresses (local development only).
     #[arg(long, env = "CLOUDIM_ALLOW_PRIVATE_TARGETS", default_value_t = false)]
     pub allow_private_targets: bool,
+    /// Seconds a discovery result is reused.
+    #[arg(long, env = "CLOUDIM_DISCOVERY_TTL_SECS", default_value_t = 3600)]
+    pub discovery_ttl_secs: u64,
+    /// Seconds a single-use delivery token lives.
+    #[arg(long, env = "CLOUDIM_VERIFY_TOKEN_TTL_SECS", default_value_t = 600)]
+    pub verify_token_ttl_secs: u64,
+    /// Invitation notices accepted per sender identity per hour.
+    #[arg(long, env = "CLOUDIM_NOTICES_PER_IDENTITY_HOUR", default_value_t = 20)]
+    pub notices_per_identity_hour: u64,
+    /// Invitation notices accepted per sending provider per hour.
+    #[arg(long, env = "CLOUDIM_NOTICES_PER_PROVIDER_HOUR", default_value_t = 200)]
+    pub notices_per_provider_hour: u64,
     /// Exact `host:port` destinations allowed even on private addresses (comma-separated).
     #[arg(long = "allow", env = "CLOUDIM_OUTBOUND_ALLOW", value_delimiter = ',')]
     pub outbound_allow: Vec<String>,

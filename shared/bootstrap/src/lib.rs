@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cloudim_domain::dispatch::{LocalDispatcher, run_fanouts};
-use cloudim_domain::{AccountStore, FanoutSettings, FeedStore, InboxStore, Ports, Provider, Settings, SubscriptionStore, SystemClock};
+use cloudim_domain::{
+    AccountStore, DiscoveryCache, FanoutSettings, FeedStore, HandshakeSettings, HandshakeStore, InboxStore, Ports, Provider, Settings, SubscriptionStore, SystemClock,
+};
 use cloudim_http::AppState;
 use cloudim_http::state::Secret;
 use cloudim_net::{HttpOutbound, OutboundPolicy};
@@ -29,12 +31,20 @@ pub struct Built {
 
 /// Builds the provider and the handler state from configuration.
 pub async fn build(config: &Config) -> anyhow::Result<Built> {
-    let (feeds, accounts, subscriptions, inbox): (Arc<dyn FeedStore>, Arc<dyn AccountStore>, Arc<dyn SubscriptionStore>, Arc<dyn InboxStore>) =
+    #[allow(clippy::type_complexity)]
+    let (feeds, accounts, subscriptions, inbox, handshake, discovery): (
+        Arc<dyn FeedStore>,
+        Arc<dyn AccountStore>,
+        Arc<dyn SubscriptionStore>,
+        Arc<dyn InboxStore>,
+        Arc<dyn HandshakeStore>,
+        Arc<dyn DiscoveryCache>,
+    ) =
         match config.store {
             StoreKind::Local => {
                 let store = Arc::new(cloudim_store_local::LocalStore::open(&config.data_dir).await.with_context(|| format!("opening the data directory {}", config.data_dir.display()))?);
                 tracing::info!(data_dir = %config.data_dir.display(), "embedded store");
-                (store.clone(), store.clone(), store.clone(), store)
+                (store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store)
             }
             StoreKind::Aws => {
                 let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -44,10 +54,14 @@ pub async fn build(config: &Config) -> anyhow::Result<Built> {
                     store.ensure_resources().await.context("creating the bucket and table")?;
                 }
                 tracing::info!(bucket = %config.bucket, table = %config.table, endpoint = sdk.endpoint_url().unwrap_or("aws"), "AWS store");
-                (store.clone(), store.clone(), store.clone(), store)
+                (store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store)
             }
         };
-    let policy = OutboundPolicy { allow_private: config.allow_private_targets, allow: config.outbound_allow.clone() };
+    // The Lambda runtime API is never a destination, whatever else is allowed.
+    let deny = std::env::var("AWS_LAMBDA_RUNTIME_API").ok().into_iter().collect();
+    let policy = OutboundPolicy { allow_private: config.allow_private_targets, allow: config.outbound_allow.clone(), deny };
+    // WebFinger is https, except in local development (private targets or an allowlist).
+    let webfinger_scheme = if policy.allow_private || !policy.allow.is_empty() { "http" } else { "https" };
     if policy.allow_private {
         tracing::warn!("outbound requests to private and loopback addresses are allowed (local development only)");
     }
@@ -63,10 +77,29 @@ pub async fn build(config: &Config) -> anyhow::Result<Built> {
             backoff: Duration::from_millis(config.fanout_backoff_ms),
             max_failures: config.fanout_max_failures,
         },
+        handshake: HandshakeSettings {
+            discovery_ttl: Duration::from_secs(config.discovery_ttl_secs),
+            verify_token_ttl: Duration::from_secs(config.verify_token_ttl_secs),
+            notices_per_identity_hour: config.notices_per_identity_hour,
+            notices_per_provider_hour: config.notices_per_provider_hour,
+            webfinger_scheme,
+            ..HandshakeSettings::default()
+        },
         ..Settings::default()
     };
     let provider = Arc::new(Provider::new(
-        Ports { feeds, accounts, subscriptions, inbox, outbound, dispatcher: Arc::new(dispatcher), clock: Arc::new(SystemClock) },
+        Ports {
+            feeds,
+            accounts,
+            subscriptions,
+            inbox,
+            handshake,
+            discovery,
+            outbound: outbound.clone(),
+            federation: outbound,
+            dispatcher: Arc::new(dispatcher),
+            clock: Arc::new(SystemClock),
+        },
         settings,
     ));
     let fanout = tokio::spawn(run_fanouts(Arc::downgrade(&provider), queue));

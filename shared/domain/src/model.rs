@@ -2,6 +2,7 @@
 //! ports. Adapters convert these to their own storage records.
 
 use cloudim_protocol::{AccountName, FeedId, Fingerprint, Identity, InvitationId, ItemId, NotifyProtocol};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::TokenHash;
@@ -164,7 +165,7 @@ pub struct InboxItem {
 /// An account's OpenPGP certificate as its client uploaded it. The
 /// provider serves it and treats it as opaque text; clients verify it
 /// against the fingerprint they pinned.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountKey {
     /// Whose key.
     pub account: AccountName,
@@ -177,7 +178,7 @@ pub struct AccountKey {
 }
 
 /// What discovery found on an identity page (cached with a TTL).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Discovered {
     /// The identity asked about.
     pub identity: Identity,
@@ -194,7 +195,8 @@ pub struct Discovered {
 }
 
 /// Which way an invitation goes, seen from the local account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// Our account invited someone.
     Outgoing,
@@ -203,7 +205,8 @@ pub enum Direction {
 }
 
 /// Where an invitation stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum InvitationState {
     /// Outgoing: noticed, not yet delivered.
     Sent,
@@ -263,7 +266,7 @@ impl Direction {
 }
 
 /// An invitation, as one side records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invitation {
     /// Its id (chosen by the sender's provider).
     pub id: InvitationId,
@@ -298,7 +301,7 @@ pub struct Invitation {
 }
 
 /// An open conversation of a local account with one peer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
     /// The local account.
     pub account: AccountName,
@@ -321,7 +324,8 @@ pub struct Conversation {
 }
 
 /// What a handshake token is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TokenPurpose {
     /// Single use: the delivery of one invitation must carry it.
     Verify,
@@ -349,7 +353,7 @@ impl TokenPurpose {
 }
 
 /// A token this provider issued to another provider, stored by hash only.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandshakeToken {
     /// SHA-256 of the token.
     pub hash: TokenHash,

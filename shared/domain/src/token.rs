@@ -42,7 +42,8 @@ impl fmt::Debug for Token {
 }
 
 /// The SHA-256 of a token, hex-encoded: what storage holds.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct TokenHash(String);
 
 impl TokenHash {

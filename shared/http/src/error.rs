@@ -11,12 +11,13 @@ use cloudim_domain::Error;
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with a status and a message for the client.
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self { status, message: message.into(), retry_after: None }
     }
 
     /// 400 with a message.
@@ -47,18 +48,27 @@ impl From<Error> for ApiError {
             Error::VerificationFailed(_) => StatusCode::BAD_REQUEST,
             Error::Upstream(_) => StatusCode::BAD_GATEWAY,
             Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Refused(_) => StatusCode::FORBIDDEN,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Store(inner) => {
                 tracing::error!(error = %inner, "storage failed");
                 StatusCode::SERVICE_UNAVAILABLE
             }
         };
-        Self { status, message: e.to_string() }
+        let retry_after = match &e {
+            Error::RateLimited { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        };
+        Self { status, message: e.to_string(), retry_after }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut resp = (self.status, Json(serde_json::json!({ "error": self.message }))).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
         }

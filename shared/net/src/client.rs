@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
-use cloudim_domain::{Fetched, NotifyTarget, Outbound, OutboundError};
+use cloudim_domain::{Federation, Fetched, FetchedPage, NotifyTarget, Outbound, OutboundError, PmReply};
 use cloudim_protocol::NotifyProtocol;
 use cloudim_protocol::rsscloud::{notification_call, notification_form};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -19,13 +19,21 @@ use crate::OutboundPolicy;
 const MAX_FEED_BYTES: usize = 16 * 1024 * 1024;
 /// The largest answer read from a subscriber or cloud.
 const MAX_REPLY_BYTES: usize = 64 * 1024;
-/// Redirects followed when fetching a feed.
+/// Redirects followed when fetching a feed or a page.
 const MAX_REDIRECTS: usize = 5;
+/// The largest identity page or WebFinger document read.
+const MAX_PAGE_BYTES: usize = 1024 * 1024;
+/// The largest answer read from a PM endpoint.
+const MAX_PM_REPLY_BYTES: usize = 64 * 1024;
+/// The most response headers accepted.
+const MAX_HEADERS: usize = 100;
 
 /// Outbound HTTP with the address policy applied to every hop.
 #[derive(Clone)]
 pub struct HttpOutbound {
     client: reqwest::Client,
+    /// The same, but never following redirects (for POSTs).
+    direct: reqwest::Client,
     policy: Arc<OutboundPolicy>,
 }
 
@@ -69,9 +77,18 @@ impl HttpOutbound {
     pub fn new(policy: OutboundPolicy, request_timeout: Duration) -> Result<Self, reqwest::Error> {
         let policy = Arc::new(policy);
         let redirect_policy = policy.clone();
-        let client = reqwest::Client::builder()
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver(policy.clone())))
+        let base = || {
+            reqwest::Client::builder()
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver(policy.clone())))
+                .http1_max_headers(MAX_HEADERS)
+                .connect_timeout(Duration::from_secs(3))
+                .timeout(request_timeout)
+                .pool_idle_timeout(Duration::from_secs(30))
+                .user_agent(concat!("cloudim/", env!("CARGO_PKG_VERSION"), " (rssCloud)"))
+        };
+        let direct = base().redirect(reqwest::redirect::Policy::none()).build()?;
+        let client = base()
             .redirect(reqwest::redirect::Policy::custom(move |attempt| {
                 if attempt.previous().len() >= MAX_REDIRECTS {
                     attempt.error("too many redirects")
@@ -81,12 +98,8 @@ impl HttpOutbound {
                     attempt.follow()
                 }
             }))
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(request_timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .user_agent(concat!("cloudim/", env!("CARGO_PKG_VERSION"), " (rssCloud)"))
             .build()?;
-        Ok(Self { client, policy })
+        Ok(Self { client, direct, policy })
     }
 
     fn check(&self, raw: &str) -> Result<Url, OutboundError> {
@@ -226,4 +239,50 @@ fn serde_msg(text: &str) -> Option<String> {
     let open = rest.find('"')? + 1;
     let close = rest[open..].find('"')? + open;
     Some(rest[open..close].chars().take(300).collect())
+}
+
+#[async_trait]
+impl Federation for HttpOutbound {
+    async fn fetch_page(&self, url: &str) -> Result<FetchedPage, OutboundError> {
+        let parsed = self.check(url)?;
+        let what = host_of(&parsed);
+        let req = self.client.get(parsed).header(header::ACCEPT, "text/html, application/xhtml+xml, application/jrd+json, application/json;q=0.9, */*;q=0.1");
+        let resp = self.send(req, &what).await?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(OutboundError::Rejected(format!("{what} answered {status}")));
+        }
+        let final_url = resp.url().to_string();
+        let link_headers = resp.headers().get_all(header::LINK).iter().filter_map(|v| v.to_str().ok()).map(str::to_owned).collect();
+        let content_type = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = Self::body(resp, MAX_PAGE_BYTES, &what).await?;
+        Ok(FetchedPage { final_url, link_headers, content_type, body })
+    }
+
+    async fn post_pm(&self, endpoint: &str, json: &str) -> Result<PmReply, OutboundError> {
+        let url = self.check(endpoint)?;
+        let what = host_of(&url);
+        let req = self.direct.post(url).header(header::CONTENT_TYPE, "application/json").header(header::ACCEPT, "application/json").body(json.to_owned());
+        let resp = self.send(req, &what).await?;
+        let status = resp.status().as_u16();
+        if (300..400).contains(&status) {
+            return Err(OutboundError::Rejected(format!("{what} answered a redirect; PM endpoints must answer directly")));
+        }
+        Ok(PmReply { status, body: Self::body(resp, MAX_PM_REPLY_BYTES, &what).await? })
+    }
+
+    async fn vet(&self, url: &str) -> Result<(), OutboundError> {
+        let parsed = self.check(url)?;
+        let Some(url::Host::Domain(host)) = parsed.host() else { return Ok(()) };
+        let port = parsed.port_or_known_default().unwrap_or(0);
+        if self.policy.allow_private || self.policy.url_allowlisted(&parsed) {
+            return Ok(());
+        }
+        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port)).await.map_err(|_| OutboundError::Unreachable(host_of(&parsed)))?.collect();
+        if addrs.iter().any(|a| self.policy.ip_allowed_for_host(host, a.ip())) {
+            Ok(())
+        } else {
+            Err(OutboundError::Refused(host_of(&parsed)))
+        }
+    }
 }

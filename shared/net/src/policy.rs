@@ -12,6 +12,9 @@ pub struct OutboundPolicy {
     /// Exact `host:port` entries allowed even when they resolve to
     /// non-public addresses (for local federation and tests).
     pub allow: Vec<String>,
+    /// Exact `host:port` entries refused even when allowed otherwise (the
+    /// Lambda runtime API, `AWS_LAMBDA_RUNTIME_API`).
+    pub deny: Vec<String>,
 }
 
 impl OutboundPolicy {
@@ -29,6 +32,9 @@ impl OutboundPolicy {
             Host::Ipv4(ip) => ip.to_string(),
             Host::Ipv6(ip) => format!("[{ip}]"),
         };
+        if self.deny.iter().any(|d| d.eq_ignore_ascii_case(&format!("{host_text}:{port}"))) {
+            return Err(host_text);
+        }
         if self.allowlisted(&host_text, port) || self.allow_private {
             return Ok(());
         }
@@ -43,6 +49,17 @@ impl OutboundPolicy {
     /// Whether a resolved address may be used for a host name.
     pub fn ip_allowed_for_host(&self, host: &str, ip: IpAddr) -> bool {
         self.allow_private || is_public(ip) || self.allow.iter().any(|a| a.rsplit_once(':').is_some_and(|(h, _)| h.eq_ignore_ascii_case(host)))
+    }
+
+    /// Whether a URL's exact `host:port` is on the allowlist.
+    pub fn url_allowlisted(&self, url: &Url) -> bool {
+        let host = match url.host() {
+            Some(Host::Domain(d)) => d.to_ascii_lowercase(),
+            Some(Host::Ipv4(ip)) => ip.to_string(),
+            Some(Host::Ipv6(ip)) => format!("[{ip}]"),
+            None => return false,
+        };
+        self.allowlisted(&host, url.port_or_known_default().unwrap_or(0))
     }
 
     fn allowlisted(&self, host: &str, port: u16) -> bool {
@@ -127,11 +144,18 @@ mod tests {
 
     #[test]
     fn allowlist_opens_exact_host_and_port_only() {
-        let p = OutboundPolicy { allow_private: false, allow: vec!["127.0.0.1:8080".into(), "localhost:9000".into()] };
+        let p = OutboundPolicy { allow_private: false, allow: vec!["127.0.0.1:8080".into(), "localhost:9000".into()], deny: vec![] };
         assert!(p.url_allowed(&url("http://127.0.0.1:8080/x")).is_ok());
         assert!(p.url_allowed(&url("http://127.0.0.1:8081/x")).is_err());
         assert!(p.url_allowed(&url("http://localhost:9000/x")).is_ok());
         assert!(p.ip_allowed_for_host("localhost", "127.0.0.1".parse().unwrap()));
         assert!(!p.ip_allowed_for_host("evil.example", "127.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_lambda_runtime_api_is_refused_even_when_private_targets_are_allowed() {
+        let p = OutboundPolicy { allow_private: true, allow: vec!["127.0.0.1:9001".into()], deny: vec!["127.0.0.1:9001".into()] };
+        assert!(p.url_allowed(&url("http://127.0.0.1:9001/2018-06-01/runtime/invocation/next")).is_err());
+        assert!(p.url_allowed(&url("http://127.0.0.1:9002/")).is_ok());
     }
 }

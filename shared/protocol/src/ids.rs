@@ -105,8 +105,22 @@ impl fmt::Display for ItemId {
 /// assert!(AccountName::parse("Alice").is_err());
 /// assert!(AccountName::parse("-x").is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct AccountName(String);
+
+impl TryFrom<String> for AccountName {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<AccountName> for String {
+    fn from(a: AccountName) -> String {
+        a.0
+    }
+}
 
 impl AccountName {
     /// Parses an account name.

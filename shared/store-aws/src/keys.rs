@@ -2,7 +2,7 @@
 //! the tenant; components are validated identifiers or hex hashes.
 
 use cloudim_domain::{DocKey, FeedUrlKey, SubscriberId, TokenHash};
-use cloudim_protocol::{AccountName, FeedId, Tenant};
+use cloudim_protocol::{AccountName, FeedId, Identity, InvitationId, Tenant};
 
 /// The S3 key of a feed document.
 pub(crate) fn object(tenant: &Tenant, key: &DocKey) -> String {
@@ -62,4 +62,42 @@ pub(crate) fn inbox_pk(t: &Tenant, account: &AccountName, feed_url: &str) -> Str
 
 pub(crate) fn inbox_sk(seq: u64) -> String {
     format!("{seq:020}")
+}
+
+pub(crate) fn account_key(t: &Tenant, a: &AccountName) -> Key {
+    Key { pk: format!("T#{t}#ACCOUNT#{a}"), sk: "KEY".into() }
+}
+
+/// Invitations of an account share one partition, sorted by id.
+pub(crate) fn invitations_pk(t: &Tenant, a: &AccountName) -> String {
+    format!("T#{t}#ACCOUNT#{a}#INV")
+}
+
+pub(crate) fn invitation(t: &Tenant, a: &AccountName, id: &InvitationId) -> Key {
+    Key { pk: invitations_pk(t, a), sk: id.to_string() }
+}
+
+/// Conversations of an account share one partition, one item per peer.
+pub(crate) fn conversations_pk(t: &Tenant, a: &AccountName) -> String {
+    format!("T#{t}#ACCOUNT#{a}#CONV")
+}
+
+pub(crate) fn conversation(t: &Tenant, a: &AccountName, peer: &Identity) -> Key {
+    Key { pk: conversations_pk(t, a), sk: FeedUrlKey::of(peer.as_str()).as_str().to_owned() }
+}
+
+pub(crate) fn handshake_token(t: &Tenant, hash: &TokenHash) -> Key {
+    Key { pk: format!("T#{t}#HSTOKEN#{}", hash.as_str()), sk: "TOKEN".into() }
+}
+
+pub(crate) fn block(t: &Tenant, a: &AccountName, peer: &Identity) -> Key {
+    Key { pk: format!("T#{t}#ACCOUNT#{a}#BLOCK"), sk: FeedUrlKey::of(peer.as_str()).as_str().to_owned() }
+}
+
+pub(crate) fn counter(t: &Tenant, key: &str, window: u64) -> Key {
+    Key { pk: format!("T#{t}#COUNT#{}#{window}", FeedUrlKey::of(key).as_str()), sk: "COUNT".into() }
+}
+
+pub(crate) fn discovered(t: &Tenant, identity: &Identity) -> Key {
+    Key { pk: format!("T#{t}#DISCOVERY#{}", FeedUrlKey::of(identity.as_str()).as_str()), sk: "DISCOVERED".into() }
 }

@@ -7,6 +7,7 @@
 //! [`records`] the only place that knows attribute names.
 
 mod feeds;
+mod handshake;
 mod keys;
 mod records;
 mod tables;

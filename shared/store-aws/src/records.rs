@@ -181,3 +181,28 @@ impl InboxEntry {
         })
     }
 }
+
+/// A handshake record (key, invitation, conversation, token, block,
+/// discovery entry) stored as the domain record's JSON in `data`, with
+/// `expires_at` as the TTL attribute where it expires.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct JsonItem {
+    pk: String,
+    sk: String,
+    data: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    expires_at: Option<u64>,
+}
+
+impl JsonItem {
+    pub fn new<T: Serialize>(k: Key, record: &T, expires_at: Option<u64>) -> Result<Self, StoreError> {
+        let data = serde_json::to_string(record).map_err(|e| StoreError::Backend(format!("encode record: {e}")))?;
+        Ok(Self { pk: k.pk, sk: k.sk, data, expires_at })
+    }
+    pub fn into_domain<T: serde::de::DeserializeOwned>(self) -> Result<T, StoreError> {
+        serde_json::from_str(&self.data).map_err(|_| corrupt("record"))
+    }
+}
+
+/// The attribute holding a rate-limit counter.
+pub(crate) const COUNT: &str = "count";

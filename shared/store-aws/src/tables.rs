@@ -31,11 +31,11 @@ fn condition_failed<E: aws_sdk_dynamodb::error::ProvideErrorMetadata, R>(e: &aws
 
 impl AwsStore {
     /// An `UpdateItem` on this table for one key.
-    fn update(&self, k: Key) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+    pub(crate) fn update(&self, k: Key) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
         self.ddb.update_item().table_name(&self.names.table).key("pk", s(k.pk)).key("sk", s(k.sk))
     }
 
-    async fn get_item<T: DeserializeOwned>(&self, k: Key) -> Result<Option<T>, StoreError> {
+    pub(crate) async fn get_item<T: DeserializeOwned>(&self, k: Key) -> Result<Option<T>, StoreError> {
         let out = self
             .ddb
             .get_item()
@@ -50,7 +50,7 @@ impl AwsStore {
     }
 
     /// Puts an item; with `only_new`, fails with `PreconditionFailed` if it exists.
-    async fn put_item<T: Serialize>(&self, item: &T, only_new: bool) -> Result<(), StoreError> {
+    pub(crate) async fn put_item<T: Serialize>(&self, item: &T, only_new: bool) -> Result<(), StoreError> {
         let item: Item = serde_dynamo::to_item(item).map_err(|e| backend("encode item", e))?;
         let mut req = self.ddb.put_item().table_name(&self.names.table).set_item(Some(item));
         if only_new {
@@ -70,7 +70,7 @@ impl AwsStore {
 
     /// Every item of a partition whose sort key starts with `prefix` (or is
     /// greater than `after`), following pagination, up to `limit`.
-    async fn query<T: DeserializeOwned>(&self, pk: String, prefix: Option<String>, after: Option<String>, limit: usize) -> Result<Vec<T>, StoreError> {
+    pub(crate) async fn query<T: DeserializeOwned>(&self, pk: String, prefix: Option<String>, after: Option<String>, limit: usize) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::new();
         let mut start: Option<Item> = None;
         loop {

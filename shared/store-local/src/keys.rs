@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use cloudim_domain::{DocKey, FeedUrlKey, SubscriberId, TokenHash};
-use cloudim_protocol::{AccountName, FeedId, Tenant};
+use cloudim_protocol::{AccountName, FeedId, Identity, InvitationId, Tenant};
 
 use crate::LocalStore;
 
@@ -56,5 +56,44 @@ impl LocalStore {
 
     pub(crate) fn inbox_dir(&self, tenant: &Tenant, account: &AccountName, feed_url: &str) -> PathBuf {
         self.tenant_dir(tenant).join("inbox").join(account.as_str()).join(FeedUrlKey::of(feed_url).as_str())
+    }
+}
+
+impl LocalStore {
+    pub(crate) fn key_path(&self, tenant: &Tenant, account: &AccountName) -> PathBuf {
+        self.tenant_dir(tenant).join("keys").join(format!("{account}.json"))
+    }
+
+    pub(crate) fn invitations_dir(&self, tenant: &Tenant, account: &AccountName) -> PathBuf {
+        self.tenant_dir(tenant).join("invitations").join(account.as_str())
+    }
+
+    pub(crate) fn invitation_path(&self, tenant: &Tenant, account: &AccountName, id: &InvitationId) -> PathBuf {
+        self.invitations_dir(tenant, account).join(format!("{id}.json"))
+    }
+
+    pub(crate) fn conversations_dir(&self, tenant: &Tenant, account: &AccountName) -> PathBuf {
+        self.tenant_dir(tenant).join("conversations").join(account.as_str())
+    }
+
+    pub(crate) fn conversation_path(&self, tenant: &Tenant, account: &AccountName, peer: &Identity) -> PathBuf {
+        self.conversations_dir(tenant, account).join(format!("{}.json", FeedUrlKey::of(peer.as_str()).as_str()))
+    }
+
+    pub(crate) fn handshake_token_path(&self, tenant: &Tenant, hash: &TokenHash) -> PathBuf {
+        self.tenant_dir(tenant).join("handshake-tokens").join(format!("{}.json", hash.as_str()))
+    }
+
+    pub(crate) fn block_path(&self, tenant: &Tenant, account: &AccountName, peer: &Identity) -> PathBuf {
+        self.tenant_dir(tenant).join("blocks").join(account.as_str()).join(format!("{}.json", FeedUrlKey::of(peer.as_str()).as_str()))
+    }
+
+    /// Counter keys are hashed, so any key is a safe file name.
+    pub(crate) fn counter_path(&self, tenant: &Tenant, key: &str, window: u64) -> PathBuf {
+        self.tenant_dir(tenant).join("counters").join(format!("{}-{window}.json", FeedUrlKey::of(key).as_str()))
+    }
+
+    pub(crate) fn discovered_path(&self, tenant: &Tenant, identity: &Identity) -> PathBuf {
+        self.tenant_dir(tenant).join("discovery").join(format!("{}.json", FeedUrlKey::of(identity.as_str()).as_str()))
     }
 }

@@ -5,11 +5,14 @@
 //! Layout (every path starts with the tenant):
 //! `tenants/{tenant}/feeds/{feed}/head.xml`, `…/archive/{page}.xml`,
 //! `…/items/{item}`, and JSON records under `accounts/`, `tokens/`,
-//! `feedmeta/`, `subs/{feed}/`, `follows/{url-key}/`, `inbox/{account}/{url-key}/`.
+//! `feedmeta/`, `subs/{feed}/`, `follows/{url-key}/`, `inbox/{account}/{url-key}/`,
+//! `keys/`, `invitations/{account}/`, `conversations/{account}/`,
+//! `handshake-tokens/`, `blocks/{account}/`, `counters/`, `discovery/`.
 //! Writes go to a temporary file that is renamed into place, so a crash
 //! never leaves half a document.
 
 mod feeds;
+mod handshake;
 mod keys;
 mod records;
 mod tables;
