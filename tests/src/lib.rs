@@ -15,6 +15,9 @@ use cloudim_bootstrap::Config;
 use cloudim_http::AppState;
 use tokio::sync::{Mutex, Notify};
 
+pub mod people;
+pub use people::{Person, armored_key};
+
 /// A running provider.
 pub struct TestApp {
     /// Where it listens.
@@ -40,13 +43,73 @@ pub fn local_config(dir: &Path, extra: &[&str]) -> Config {
     Config::from_args(args).unwrap_or_else(|e| panic!("bad test config: {e}"))
 }
 
+/// A configuration that refuses private addresses except the exact
+/// `host:port` entries of `allow`, as a provider on Lambda would.
+pub fn strict_config(store: &StoreChoice, allow: &[SocketAddr], extra: &[&str]) -> Config {
+    let allow = allow.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(",");
+    let mut args: Vec<String> = match store {
+        StoreChoice::Local(dir) => vec!["--store".into(), "local".into(), "--data-dir".into(), dir.to_string_lossy().into_owned()],
+        StoreChoice::Emulator { bucket, table, .. } => {
+            vec!["--store".into(), "aws".into(), "--bucket".into(), bucket.clone(), "--table".into(), table.clone(), "--create-resources".into()]
+        }
+    };
+    args.extend(["--admin-token".into(), ADMIN_TOKEN.into()]);
+    if !allow.is_empty() {
+        args.extend(["--allow".into(), allow]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    Config::from_args(args).unwrap_or_else(|e| panic!("bad test config: {e}"))
+}
+
+/// Where a test provider keeps its data.
+pub enum StoreChoice {
+    /// The embedded store in this directory.
+    Local(std::path::PathBuf),
+    /// S3 and DynamoDB on the emulator, under fresh names.
+    Emulator {
+        /// The emulator's endpoint.
+        endpoint: String,
+        /// A bucket of this provider's own.
+        bucket: String,
+        /// A table of this provider's own.
+        table: String,
+    },
+}
+
+impl StoreChoice {
+    /// An emulator store with names unique to this call.
+    pub fn emulator(endpoint: &str) -> Self {
+        let n: u64 = rand::random();
+        Self::Emulator { endpoint: endpoint.to_owned(), bucket: format!("cloudim-test-{n:x}"), table: format!("cloudim-test-{n:x}") }
+    }
+
+    /// The SDK configuration this store needs, if any.
+    pub async fn sdk(&self) -> Option<aws_config::SdkConfig> {
+        match self {
+            Self::Local(_) => None,
+            Self::Emulator { endpoint, .. } => Some(emulator_sdk(endpoint).await),
+        }
+    }
+}
+
+/// Binds a listener on 127.0.0.1, port 0.
+pub async fn bind() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"))
+}
+
 /// The admin token every test provider uses.
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
 /// Starts a provider (all four functions) on 127.0.0.1, port 0 or `port`.
 pub async fn spawn_app(config: &Config, port: u16) -> TestApp {
-    let built = cloudim_bootstrap::build(config).await.unwrap_or_else(|e| panic!("build: {e:#}"));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap_or_else(|e| panic!("bind: {e}"));
+    spawn_on(listener, config, None).await
+}
+
+/// Starts a provider on an already bound listener, with an AWS SDK
+/// configuration for the emulator when given.
+pub async fn spawn_on(listener: tokio::net::TcpListener, config: &Config, sdk: Option<aws_config::SdkConfig>) -> TestApp {
+    let built = cloudim_bootstrap::build_with_sdk(config, sdk).await.unwrap_or_else(|e| panic!("build: {e:#}"));
     let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
     let app = cloudim_http::all_in_one(built.state.clone());
     let server = tokio::spawn(async move {

@@ -31,6 +31,12 @@ pub struct Built {
 
 /// Builds the provider and the handler state from configuration.
 pub async fn build(config: &Config) -> anyhow::Result<Built> {
+    build_with_sdk(config, None).await
+}
+
+/// Like [`build`], with an AWS SDK configuration given instead of loaded
+/// from the environment (tests against an emulator).
+pub async fn build_with_sdk(config: &Config, sdk: Option<aws_config::SdkConfig>) -> anyhow::Result<Built> {
     #[allow(clippy::type_complexity)]
     let (feeds, accounts, subscriptions, inbox, handshake, discovery): (
         Arc<dyn FeedStore>,
@@ -47,7 +53,10 @@ pub async fn build(config: &Config) -> anyhow::Result<Built> {
                 (store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store)
             }
             StoreKind::Aws => {
-                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                let sdk = match sdk {
+                    Some(sdk) => sdk,
+                    None => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+                };
                 let names = cloudim_store_aws::AwsNames { bucket: config.bucket.clone(), table: config.table.clone() };
                 let store = Arc::new(cloudim_store_aws::AwsStore::new(&sdk, names));
                 if config.create_resources {

@@ -28,7 +28,9 @@ impl Provider {
             .and_then(|v| v["error"].as_str().map(|s| s.chars().take(300).collect::<String>()))
             .unwrap_or_else(|| format!("status {}", reply.status));
         let host = url::Url::parse(endpoint).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
-        if (400..500).contains(&reply.status) {
+        if reply.status == 429 {
+            Err(Error::RateLimited { message: format!("{host} refused: {said}"), retry_after: 3600 })
+        } else if (400..500).contains(&reply.status) {
             Err(Error::Forbidden(format!("{host} refused: {said}")))
         } else {
             Err(Error::Upstream(format!("{host} failed: {said}")))

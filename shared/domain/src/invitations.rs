@@ -50,6 +50,9 @@ impl Provider {
         };
         self.ports.handshake.put_conversation(tenant, &conversation).await?;
         self.ports.handshake.put_invitation(tenant, &Invitation { state: InvitationState::Accepted, updated_at: now, ..inv }).await?;
+        if reply.state == InvitationState::Delivered {
+            self.ports.handshake.put_invitation(tenant, &Invitation { state: InvitationState::Accepted, updated_at: now, ..reply }).await?;
+        }
         tracing::info!(tenant = %tenant, account = %account, "conversation opened (invitation accepted)");
         Ok(conversation)
     }
