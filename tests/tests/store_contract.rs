@@ -8,8 +8,8 @@ use cloudim_domain::*;
 use cloudim_protocol::{AccountName, FeedId, ItemId, Tenant};
 use cloudim_tests::{emulator_sdk, moto_endpoint};
 
-trait Store: FeedStore + AccountStore + SubscriptionStore + InboxStore + 'static {}
-impl<T: FeedStore + AccountStore + SubscriptionStore + InboxStore + 'static> Store for T {}
+trait Store: FeedStore + AccountStore + SubscriptionStore + InboxStore + HandshakeStore + DiscoveryCache + 'static {}
+impl<T: FeedStore + AccountStore + SubscriptionStore + InboxStore + HandshakeStore + DiscoveryCache + 'static> Store for T {}
 
 fn tenant(s: &str) -> Tenant {
     Tenant::parse(s).unwrap()
@@ -32,6 +32,105 @@ async fn contract(store: Arc<dyn StoreDyn>) {
     accounts(&store).await;
     subscriptions(&store).await;
     inbox(&store).await;
+    handshake(&store).await;
+}
+
+fn identity(s: &str) -> cloudim_protocol::Identity {
+    cloudim_protocol::Identity::parse(s).unwrap()
+}
+
+async fn handshake(store: &Arc<dyn StoreDyn>) {
+    let (t1, t2) = (tenant("hs1.example"), tenant("hs2.example"));
+    let alice = name("alice");
+    let bob = identity("https://bob.example/");
+
+    // A single-use token: of 8 concurrent takers exactly one gets it.
+    let token = Token::generate();
+    let rec = HandshakeToken {
+        hash: token.hash(),
+        purpose: TokenPurpose::Verify,
+        account: alice.clone(),
+        peer: bob.clone(),
+        invitation: cloudim_protocol::InvitationId::generate(),
+        endpoint: "https://pm.bob.example/pm".into(),
+        created_at: 1,
+        expires_at: 2_000_000_000,
+    };
+    store.handshake().put_handshake_token(&t1, &rec).await.unwrap();
+    assert!(store.handshake().get_handshake_token(&t2, &rec.hash).await.unwrap().is_none(), "tenant isolation");
+    assert_eq!(store.handshake().get_handshake_token(&t1, &rec.hash).await.unwrap().as_ref(), Some(&rec));
+    let takers = (0..8).map(|_| {
+        let s = store.clone();
+        let (t, h) = (t1.clone(), rec.hash.clone());
+        tokio::spawn(async move { s.handshake().take_handshake_token(&t, &h).await.unwrap() })
+    });
+    let taken: Vec<_> = futures::future::join_all(takers).await.into_iter().map(|r| r.unwrap()).flatten().collect();
+    assert_eq!(taken, vec![rec.clone()]);
+    assert!(store.handshake().get_handshake_token(&t1, &rec.hash).await.unwrap().is_none());
+
+    // Invitations and conversations, per account and tenant.
+    let inv = Invitation {
+        id: cloudim_protocol::InvitationId::generate(),
+        account: alice.clone(),
+        direction: Direction::Incoming,
+        peer: bob.clone(),
+        peer_endpoint: "https://pm.bob.example/pm".into(),
+        state: InvitationState::Pending,
+        feed_url: "https://pm.bob.example/feeds/x".into(),
+        key_url: Some("https://bob.example/key.asc".into()),
+        fingerprint: Some(cloudim_protocol::Fingerprint::parse(&"C".repeat(40)).unwrap()),
+        peer_token: Some("p".repeat(64)),
+        issued_token: Some(rec.hash.clone()),
+        in_reply_to: None,
+        created_at: 5,
+        updated_at: 5,
+    };
+    store.handshake().put_invitation(&t1, &inv).await.unwrap();
+    assert_eq!(store.handshake().get_invitation(&t1, &alice, &inv.id).await.unwrap().as_ref(), Some(&inv));
+    assert!(store.handshake().get_invitation(&t2, &alice, &inv.id).await.unwrap().is_none());
+    let accepted = Invitation { state: InvitationState::Accepted, ..inv.clone() };
+    store.handshake().put_invitation(&t1, &accepted).await.unwrap();
+    assert_eq!(store.handshake().list_invitations(&t1, &alice).await.unwrap(), vec![accepted]);
+    assert!(store.handshake().list_invitations(&t1, &name("carol")).await.unwrap().is_empty());
+    let conv = Conversation {
+        account: alice.clone(),
+        peer: bob.clone(),
+        peer_endpoint: inv.peer_endpoint.clone(),
+        our_feed_url: "https://a.example/feeds/y".into(),
+        their_feed_url: inv.feed_url.clone(),
+        their_key_url: "https://bob.example/key.asc".into(),
+        their_fingerprint: cloudim_protocol::Fingerprint::parse(&"C".repeat(40)).unwrap(),
+        peer_token: "p".repeat(64),
+        created_at: 6,
+    };
+    store.handshake().put_conversation(&t1, &conv).await.unwrap();
+    assert_eq!(store.handshake().list_conversations(&t1, &alice).await.unwrap(), vec![conv]);
+    assert!(store.handshake().list_conversations(&t2, &alice).await.unwrap().is_empty());
+
+    // Keys, blocks, and counters that count every concurrent hit.
+    let key = AccountKey { account: alice.clone(), armored: "k".into(), fingerprint: cloudim_protocol::Fingerprint::parse(&"D".repeat(64)).unwrap(), updated_at: 7 };
+    store.handshake().put_key(&t1, &key).await.unwrap();
+    assert_eq!(store.handshake().get_key(&t1, &alice).await.unwrap(), Some(key));
+    assert!(store.handshake().get_key(&t2, &alice).await.unwrap().is_none());
+    assert!(!store.handshake().is_blocked(&t1, &alice, &bob).await.unwrap());
+    store.handshake().put_block(&t1, &alice, &bob, 8).await.unwrap();
+    assert!(store.handshake().is_blocked(&t1, &alice, &bob).await.unwrap());
+    assert!(!store.handshake().is_blocked(&t2, &alice, &bob).await.unwrap());
+    let hits = (0..20).map(|_| {
+        let s = store.clone();
+        let t = t1.clone();
+        tokio::spawn(async move { s.handshake().count(&t, "notice-from-x", 3600, 10_800).await.unwrap() })
+    });
+    let mut counts: Vec<u64> = futures::future::join_all(hits).await.into_iter().map(|r| r.unwrap()).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=20).collect::<Vec<u64>>());
+    assert_eq!(store.handshake().count(&t1, "notice-from-x", 7200, 14_400).await.unwrap(), 1, "a new window starts at one");
+
+    // The discovery cache.
+    let d = Discovered { identity: bob.clone(), final_url: "https://bob.example/".into(), pm: Some("https://pm.bob.example/pm".into()), pgpkey: None, fetched_at: 9, expires_at: 10 };
+    store.discovery().put_discovered(&t1, &d).await.unwrap();
+    assert_eq!(store.discovery().get_discovered(&t1, &bob).await.unwrap(), Some(d));
+    assert!(store.discovery().get_discovered(&t2, &bob).await.unwrap().is_none());
 }
 
 /// Object-safe view of a store with every port.
@@ -40,6 +139,8 @@ trait StoreDyn: Send + Sync {
     fn accounts(&self) -> &dyn AccountStore;
     fn subs(&self) -> &dyn SubscriptionStore;
     fn inbox(&self) -> &dyn InboxStore;
+    fn handshake(&self) -> &dyn HandshakeStore;
+    fn discovery(&self) -> &dyn DiscoveryCache;
 }
 
 impl<T: Store> StoreDyn for T {
@@ -53,6 +154,12 @@ impl<T: Store> StoreDyn for T {
         self
     }
     fn inbox(&self) -> &dyn InboxStore {
+        self
+    }
+    fn handshake(&self) -> &dyn HandshakeStore {
+        self
+    }
+    fn discovery(&self) -> &dyn DiscoveryCache {
         self
     }
 }
