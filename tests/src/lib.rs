@@ -15,7 +15,9 @@ use cloudim_bootstrap::Config;
 use cloudim_http::AppState;
 use tokio::sync::{Mutex, Notify};
 
+pub mod fake_site;
 pub mod people;
+pub use fake_site::{ConnectionCounter, FakeSite};
 pub use people::{Person, armored_key};
 
 /// A running provider.

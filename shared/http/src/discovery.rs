@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         .route("/u/{name}/key.asc", get(key))
         .route("/.well-known/webfinger", get(webfinger))
         .route("/discover", get(discover))
+        .layer(axum::middleware::map_response(crate::error::json_errors))
         .with_state(state)
 }
 

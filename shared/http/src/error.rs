@@ -75,3 +75,29 @@ impl IntoResponse for ApiError {
         resp
     }
 }
+
+/// Turns the framework's plain-text rejections (body too large, bad JSON
+/// content type, unmatched method…) into the same JSON error shape every
+/// handler answers with. Applied by every router.
+pub async fn json_errors(resp: Response) -> Response {
+    let status = resp.status();
+    let plain = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() && plain) {
+        return resp;
+    }
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "the request body is larger than this endpoint accepts".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "this method is not allowed here".to_owned(),
+        StatusCode::NOT_FOUND => "there is nothing here".to_owned(),
+        _ => {
+            let bytes = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes).trim().to_owned();
+            if text.is_empty() { status.canonical_reason().unwrap_or("bad request").to_owned() } else { text }
+        }
+    };
+    ApiError::new(status, message).into_response()
+}

@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/invitations", post(invite).get(list_invitations).layer(DefaultBodyLimit::max(4096)))
         .route("/invitations/{id}/{action}", post(decide))
         .route("/conversations", get(list_conversations))
+        .layer(axum::middleware::map_response(crate::error::json_errors))
         .with_state(state)
 }
 

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/follows", post(follow))
         .route("/inbox", get(inbox))
         .layer(DefaultBodyLimit::max(MAX_RSSCLOUD_BODY))
+        .layer(axum::middleware::map_response(crate::error::json_errors))
         .with_state(state)
 }
 

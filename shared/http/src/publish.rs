@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/feeds/{id}", get(read_head))
         .route("/feeds/{id}/items", post(append).layer(DefaultBodyLimit::max(item_limit)))
         .route("/feeds/{id}/archive/{page}", get(read_archive))
+        .layer(axum::middleware::map_response(crate::error::json_errors))
         .with_state(state)
 }
 
