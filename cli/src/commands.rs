@@ -3,17 +3,64 @@
 use anyhow::{Context, bail};
 use cloudim_protocol::Tenant;
 
-use crate::args::{AdminCommand, Cli, Command};
+use reqwest::Method;
+use serde_json::json;
 
-/// Runs a parsed command line.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+use crate::args::{AdminCommand, Cli, Command};
+use crate::client::{call, invitation_line, show};
+use crate::discover::{Outcome, discover};
+
+/// Runs a parsed command line; the exit code on success.
+pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
+        Command::Discover { target, rel, allow, allow_private } => {
+            let outcome = discover(&target, rel, allow, allow_private).await;
+            match &outcome {
+                Outcome::Found(url) => println!("{url}"),
+                Outcome::None => {}
+                Outcome::Refused(m) | Outcome::Error(m) => eprintln!("cloudim: {m}"),
+            }
+            Ok(outcome.code())
+        }
+        Command::Invite { identity, client } => {
+            let v = call(&client, Method::POST, "/invitations", Some(json!({ "to": identity }))).await?;
+            show(&client, &v, |v| format!("invitation {} to {}: {}", v["id"].as_str().unwrap_or("?"), v["peer"].as_str().unwrap_or("?"), v["state"].as_str().unwrap_or("?")));
+            Ok(0)
+        }
+        Command::Invitations { client } => {
+            let v = call(&client, Method::GET, "/invitations", None).await?;
+            show(&client, &v, |v| v["invitations"].as_array().map(|a| a.iter().map(invitation_line).collect::<Vec<_>>().join("\n")).unwrap_or_default());
+            Ok(0)
+        }
+        Command::Accept { id, client } => {
+            let v = call(&client, Method::POST, &format!("/invitations/{id}/accept"), None).await?;
+            show(&client, &v, |v| format!("conversation open with {} (key {})", v["peer"].as_str().unwrap_or("?"), v["their_fingerprint"].as_str().unwrap_or("?")));
+            Ok(0)
+        }
+        Command::Decline { id, client } => {
+            let v = call(&client, Method::POST, &format!("/invitations/{id}/decline"), None).await?;
+            show(&client, &v, invitation_line);
+            Ok(0)
+        }
+        Command::Block { id, client } => {
+            let v = call(&client, Method::POST, &format!("/invitations/{id}/block"), None).await?;
+            show(&client, &v, invitation_line);
+            Ok(0)
+        }
+        Command::PublishKey { file, fingerprint, client } => {
+            let armored = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let v = call(&client, Method::PUT, "/account/key", Some(json!({ "armored": armored, "fingerprint": fingerprint }))).await?;
+            show(&client, &v, |v| format!("key {} published at {}", v["fingerprint"].as_str().unwrap_or("?"), v["url"].as_str().unwrap_or("?")));
+            Ok(0)
+        }
         Command::Serve { listen, strict_outbound, mut config } => {
             config.allow_private_targets |= !strict_outbound;
-            serve(listen, config).await
+            serve(listen, config).await.map(|()| 0)
         }
-        Command::Admin { command: AdminCommand::CreateAccount { name, provider: Some(url), .. } } => create_account_remote(&name, &url).await,
-        Command::Admin { command: AdminCommand::CreateAccount { name, provider: None, tenant, config } } => create_account_local(&name, &tenant, config).await,
+        Command::Admin { command: AdminCommand::CreateAccount { name, provider: Some(url), .. } } => create_account_remote(&name, &url).await.map(|()| 0),
+        Command::Admin { command: AdminCommand::CreateAccount { name, provider: None, tenant, config } } => {
+            create_account_local(&name, &tenant, config).await.map(|()| 0)
+        }
     }
 }
 

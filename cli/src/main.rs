@@ -2,7 +2,9 @@
 //! chat client grows here next).
 
 mod args;
+mod client;
 mod commands;
+mod discover;
 
 use clap::Parser;
 
@@ -11,10 +13,10 @@ async fn main() -> std::process::ExitCode {
     cloudim_bootstrap::init_tracing();
     let cli = args::Cli::parse();
     match commands::run(cli).await {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => std::process::ExitCode::from(code),
         Err(e) => {
             eprintln!("cloudim: {e:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(4)
         }
     }
 }

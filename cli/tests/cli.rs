@@ -1,0 +1,129 @@
+//! The `cloudim` binary: `discover` against real pages on 127.0.0.1 (edge
+//! cases of the discovery algorithm, exit codes), and the handshake
+//! commands between two providers.
+
+use std::process::Command;
+
+use cloudim_tests::*;
+
+/// Runs the binary; returns (exit code, stdout, stderr).
+async fn cloudim(args: Vec<String>) -> (i32, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let out = Command::new(env!("CARGO_BIN_EXE_cloudim")).args(&args).env_remove("CLOUDIM_PROVIDER").env_remove("CLOUDIM_TOKEN").output().unwrap();
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    })
+    .await
+    .unwrap()
+}
+
+async fn discover(site: &FakeSite, path: &str, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["discover".to_owned(), format!("{}{path}", site.base), "--allow".to_owned(), site.addr.to_string()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    cloudim(args).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn discover_follows_the_webmention_algorithm_and_documents_its_exit_codes() {
+    let s = FakeSite::spawn().await;
+    let b = &s.base;
+    s.page("/header", "text/html", &[("link", "</pm/endpoint?x=1>; rel=\"pm\"")], r#"<link rel="pm" href="/from-html">"#).await;
+    s.page("/headers", "text/html", &[("link", "<http://93.184.216.33/>; rel=me"), ("link", "<http://93.184.216.34/one>; rel=\"webmention PM\", <http://93.184.216.35/two>; rel=pm")], "").await;
+    s.page("/order", "text/html", &[], r#"<html><body><a href="/from-a" rel="pm">a</a><link rel="pm" href="/from-link"></body></html>"#).await;
+    s.page("/no-href", "text/html", &[], r#"<link rel="pm"><a rel="pm" href="second">x</a>"#).await;
+    s.page("/dir/relative", "text/html", &[], r#"<link rel="pm" href="../pm?k=v">"#).await;
+    s.page("/empty", "text/html", &[], r#"<link rel="pm" href="">"#).await;
+    s.redirect("/moved", "/dir/relative").await;
+    s.page("/none", "text/html", &[], "<p>no endpoint here</p>").await;
+    s.page("/plain", "text/plain", &[], r#"<link rel="pm" href="/pm">"#).await;
+    s.page("/key", "text/html", &[], r#"<link rel="pgpkey" href="/bob.asc"><link rel="pm" href="/pm">"#).await;
+    s.page("/private", "text/html", &[], r#"<link rel="pm" href="http://10.0.0.1/pm">"#).await;
+    s.page("/metadata", "text/html", &[("link", "<http://169.254.169.254/>; rel=pm")], "").await;
+    let hidden = ConnectionCounter::spawn().await;
+    s.redirect("/escape", &format!("http://{}/", hidden.addr)).await;
+
+    for (path, want) in [
+        ("/header", format!("{b}/pm/endpoint?x=1")),
+        ("/headers", "http://93.184.216.34/one".to_owned()),
+        ("/order", format!("{b}/from-a")),
+        ("/no-href", format!("{b}/second")),
+        ("/dir/relative", format!("{b}/pm?k=v")),
+        ("/empty", format!("{b}/empty")),
+        ("/moved", format!("{b}/pm?k=v")),
+        ("/key", format!("{b}/pm")),
+    ] {
+        let (code, out, err) = discover(&s, path, &[]).await;
+        assert_eq!((code, out.lines().next().unwrap_or("")), (0, want.as_str()), "{path}: {err}");
+    }
+    let (code, out, _) = discover(&s, "/key", &["--rel", "pgpkey"]).await;
+    assert_eq!((code, out.trim()), (0, format!("{b}/bob.asc").as_str()));
+
+    for path in ["/none", "/plain"] {
+        let (code, out, err) = discover(&s, path, &[]).await;
+        assert_eq!((code, out.as_str()), (1, ""), "{path}: {err}");
+    }
+    for path in ["/private", "/metadata", "/escape"] {
+        let (code, out, err) = discover(&s, path, &[]).await;
+        assert_eq!((code, out.as_str()), (3, ""), "{path}: {err}");
+        assert!(err.contains("refused"), "{path}: {err}");
+    }
+    assert_eq!(hidden.connections(), 0);
+    // Without --allow the site itself is a loopback address: refused.
+    let (code, _, _) = cloudim(vec!["discover".into(), format!("{b}/header")]).await;
+    assert_eq!(code, 3);
+    // Nothing listening: an error, not "none".
+    let dead = bind().await.local_addr().unwrap();
+    let (code, out, _) = cloudim(vec!["discover".into(), format!("http://{dead}/"), "--allow".into(), dead.to_string()]).await;
+    assert_eq!((code, out.as_str()), (4, ""));
+    let (code, _, _) = cloudim(vec!["discover".into(), "not a url".into()]).await;
+    assert_eq!(code, 4);
+    let (code, _, _) = cloudim(vec!["discover".into(), "--rel".into(), "nope".into(), format!("{b}/")]).await;
+    assert_eq!(code, 2, "usage errors exit 2");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invite_invitations_and_accept_from_the_command_line() {
+    let (la, lb) = (bind().await, bind().await);
+    let (aa, ab) = (la.local_addr().unwrap(), lb.local_addr().unwrap());
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let pa = spawn_on(la, &strict_config(&StoreChoice::Local(da.path().into()), &[ab], &[]), None).await;
+    let pb = spawn_on(lb, &strict_config(&StoreChoice::Local(db.path().into()), &[aa], &[]), None).await;
+    let alice = Person::join(&pa, "alice").await;
+    let bob_token = create_account(&pb, "bob").await;
+    let client = |p: &TestApp, token: &str| vec!["--provider".to_owned(), p.base.clone(), "--token".to_owned(), token.to_owned()];
+
+    // Bob publishes his key from a file.
+    let key_file = db.path().join("bob.asc");
+    std::fs::write(&key_file, armored_key("bob")).unwrap();
+    let mut args = vec!["publish-key".to_owned(), key_file.display().to_string(), "--fingerprint".into(), "B0B".repeat(13) + "B"];
+    args.extend(client(&pb, &bob_token));
+    let (code, out, err) = cloudim(args).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("published"), "{out}");
+
+    let mut args = vec!["invite".to_owned(), format!("acct:bob@{}", pb.addr)];
+    args.extend(client(&pa, &alice.token));
+    let (code, out, err) = cloudim(args).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("delivered"), "{out}");
+
+    let mut args = vec!["invitations".to_owned(), "--json".to_owned()];
+    args.extend(client(&pb, &bob_token));
+    let (code, out, err) = cloudim(args).await;
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = v["invitations"][0]["id"].as_str().unwrap().to_owned();
+
+    let mut args = vec!["accept".to_owned(), id.clone()];
+    args.extend(client(&pb, &bob_token));
+    let (code, out, err) = cloudim(args).await;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(&format!("conversation open with {}", alice.identity)), "{out}");
+    assert_eq!(alice.conversations().await.len(), 1);
+
+    // A second accept fails with the provider's message and a non-zero code.
+    let mut args = vec!["accept".to_owned(), id];
+    args.extend(client(&pb, &bob_token));
+    let (code, _, err) = cloudim(args).await;
+    assert_eq!(code, 4);
+    assert!(err.contains("already accepted"), "{err}");
+}
