@@ -2,6 +2,8 @@
 //! cases of the discovery algorithm, exit codes), and the handshake
 //! commands between two providers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by panicking
+
 use std::process::Command;
 
 use cloudim_tests::*;

@@ -1,6 +1,8 @@
 //! Benchmark: one ping → 1,000 loopback subscribers; time until every one
 //! has been notified. Run: `cargo bench -p cloudim-tests --bench fanout`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by panicking
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

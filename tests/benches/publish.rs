@@ -2,6 +2,8 @@
 //! items, through the domain on the embedded store (head 50, pages of 50).
 //! Run: `cargo bench -p cloudim-tests --bench publish`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by panicking
+
 use std::sync::Arc;
 use std::time::Instant;
 

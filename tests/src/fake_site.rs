@@ -84,7 +84,7 @@ async fn handle(State(s): State<Arc<SiteInner>>, method: Method, uri: Uri, body:
         return (StatusCode::OK, axum::Json(serde_json::json!({ "status": "ok" }))).into_response();
     }
     let key = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/").to_owned();
-    let canned = { s.pages.lock().await.get(&key).cloned().or_else(|| None) };
+    let canned = { s.pages.lock().await.get(&key).cloned().or(None) };
     let Some(c) = canned else { return StatusCode::NOT_FOUND.into_response() };
     let mut resp = (c.status, c.body).into_response();
     for (k, v) in c.headers {

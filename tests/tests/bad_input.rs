@@ -1,6 +1,8 @@
 //! Bad input gets a 4xx with a message a person understands, and nothing is
 //! stored. No input panics the server.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::type_complexity)] // tests fail loudly by panicking
+
 use cloudim_protocol::{FeedDocument, FeedId, Tenant};
 use cloudim_tests::*;
 

@@ -2,6 +2,8 @@
 //! a clear 4xx and nothing stored. Real servers on 127.0.0.1; providers are
 //! strict (private addresses refused) except for exact allowlisted ports.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by panicking
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -2,6 +2,8 @@
 //! users over real HTTP on 127.0.0.1, each allowlisting only the other, on
 //! the embedded store and on the emulator (moto).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by panicking
+
 use std::time::Duration;
 
 use cloudim_tests::*;

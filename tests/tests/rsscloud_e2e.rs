@@ -1,6 +1,8 @@
 //! End to end over real sockets on 127.0.0.1: providers, subscribers and
 //! clients are separate servers talking HTTP.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by panicking
+
 use std::time::Duration;
 
 use cloudim_protocol::FeedDocument;

@@ -31,13 +31,11 @@ impl Provider {
     /// Resolves an identity URL, from the cache when a live entry exists.
     pub async fn discover_identity(&self, tenant: &Tenant, identity: &Identity, fresh: bool) -> Result<Discovered, Error> {
         let now = self.ports.clock.now();
-        if !fresh {
-            if let Some(hit) = self.ports.discovery.get_discovered(tenant, identity).await? {
-                if hit.expires_at > now {
+        if !fresh
+            && let Some(hit) = self.ports.discovery.get_discovered(tenant, identity).await?
+                && hit.expires_at > now {
                     return Ok(hit);
                 }
-            }
-        }
         let page = self.ports.federation.fetch_page(identity.as_str()).await.map_err(outbound_error)?;
         let final_url = Url::parse(&page.final_url).map_err(|_| Error::Upstream(format!("{identity} redirected to an invalid URL")))?;
         let endpoints = Page { url: &final_url, link_headers: &page.link_headers, content_type: page.content_type.as_deref(), body: &page.body }.endpoints();

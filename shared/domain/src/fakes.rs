@@ -214,12 +214,11 @@ impl InboxStore for MemoryRecords {
         Ok(lock(&self.follows).iter().filter(|((t, _, _), _)| t == tenant).map(|(_, f)| f.clone()).collect())
     }
     async fn advance_follow(&self, tenant: &Tenant, feed_url: &str, account: &AccountName, next_seq: u64, etag: Option<&str>) -> Result<(), StoreError> {
-        if let Some(f) = lock(&self.follows).get_mut(&(tenant.clone(), feed_url.to_owned(), account.clone())) {
-            if next_seq >= f.next_seq {
+        if let Some(f) = lock(&self.follows).get_mut(&(tenant.clone(), feed_url.to_owned(), account.clone()))
+            && next_seq >= f.next_seq {
                 f.next_seq = next_seq;
                 f.etag = etag.map(str::to_owned);
             }
-        }
         Ok(())
     }
     async fn add_item(&self, tenant: &Tenant, item: &InboxItem) -> Result<bool, StoreError> {
@@ -262,6 +261,9 @@ impl Clock for ManualClock {
     }
 }
 
+/// A page `fetch_page` serves: (content type, Link headers, body).
+pub type FakePage = (String, Vec<String>, String);
+
 /// Outbound HTTP that records calls and fails for callbacks it is told to.
 #[derive(Default)]
 pub struct RecordingOutbound {
@@ -276,7 +278,7 @@ pub struct RecordingOutbound {
     /// Every pleaseNotify sent: (endpoint, form).
     pub registrations: Mutex<Vec<(String, String)>>,
     /// Pages served by `fetch_page`, by URL: (content type, Link headers, body).
-    pub pages: Mutex<HashMap<String, (String, Vec<String>, String)>>,
+    pub pages: Mutex<HashMap<String, FakePage>>,
     /// Every PM message posted: (endpoint, JSON).
     pub pm_posts: Mutex<Vec<(String, String)>>,
     /// The answer to every PM post: (status, body); 200 `{}` by default.

@@ -63,11 +63,10 @@ impl Provider {
             let result = tokio::time::timeout(f.attempt_timeout, self.ports.outbound.notify(&target, &sub.resource)).await;
             match result {
                 Ok(Ok(())) => {
-                    if sub.failures > 0 {
-                        if let Err(e) = self.ports.subscriptions.reset_failures(tenant, &sub.feed, &sub.id).await {
+                    if sub.failures > 0
+                        && let Err(e) = self.ports.subscriptions.reset_failures(tenant, &sub.feed, &sub.id).await {
                             tracing::warn!(error = %e, "could not reset a subscription's failure count");
                         }
-                    }
                     return Outcome::Delivered;
                 }
                 Ok(Err(e)) => last = Some(e),

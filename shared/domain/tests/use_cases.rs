@@ -1,5 +1,7 @@
 //! The use cases against the in-memory fakes.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by panicking
+
 use std::sync::Arc;
 
 use cloudim_domain::fakes::*;

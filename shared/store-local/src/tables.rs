@@ -107,13 +107,12 @@ impl InboxStore for LocalStore {
     async fn advance_follow(&self, tenant: &Tenant, feed_url: &str, account: &AccountName, next_seq: u64, etag: Option<&str>) -> Result<(), StoreError> {
         let path = self.follow_path(tenant, feed_url, account);
         let _guard = self.write_lock.lock().await;
-        if let Some(mut rec) = read_json::<FollowRec>(&path).await? {
-            if next_seq >= rec.next_seq {
+        if let Some(mut rec) = read_json::<FollowRec>(&path).await?
+            && next_seq >= rec.next_seq {
                 rec.next_seq = next_seq;
                 rec.etag = etag.map(str::to_owned);
                 write_json(&path, &rec).await?;
             }
-        }
         Ok(())
     }
     async fn add_item(&self, tenant: &Tenant, item: &InboxItem) -> Result<bool, StoreError> {
