@@ -279,6 +279,8 @@ pub struct RecordingOutbound {
     pub registrations: Mutex<Vec<(String, String)>>,
     /// Pages served by `fetch_page`, by URL: (content type, Link headers, body).
     pub pages: Mutex<HashMap<String, FakePage>>,
+    /// Every page fetched, in order.
+    pub page_fetches: Mutex<Vec<String>>,
     /// Every PM message posted: (endpoint, JSON).
     pub pm_posts: Mutex<Vec<(String, String)>>,
     /// The answer to every PM post: (status, body); 200 `{}` by default.
@@ -288,6 +290,7 @@ pub struct RecordingOutbound {
 #[async_trait]
 impl Federation for RecordingOutbound {
     async fn fetch_page(&self, url: &str) -> Result<FetchedPage, OutboundError> {
+        lock(&self.page_fetches).push(url.to_owned());
         let (ctype, links, body) = lock(&self.pages).get(url).cloned().ok_or_else(|| OutboundError::Rejected(format!("{url} answered 404")))?;
         Ok(FetchedPage { final_url: url.to_owned(), link_headers: links, content_type: Some(ctype), body: Bytes::from(body) })
     }

@@ -263,3 +263,29 @@ async fn delivery_tokens_are_single_use_bound_to_their_invitation_and_expire() {
     }
     assert_eq!(limited, 5, "the default allows 20 per identity per hour");
 }
+
+#[tokio::test]
+async fn discovery_is_cached_for_its_ttl_and_refuses_forbidden_endpoints() {
+    let w = world(5, 5);
+    let o = origin();
+    identity_page(&w, "https://carol.example/", "https://pm.carol.example/pm");
+    let d = w.provider.discover(o.tenant(), "https://carol.example/", false).await.unwrap();
+    assert_eq!(d.pm.as_deref(), Some("https://pm.carol.example/pm"));
+    w.provider.discover(o.tenant(), "https://carol.example/", false).await.unwrap();
+    assert_eq!(w.outbound.page_fetches.lock().unwrap().len(), 1, "the second lookup is served from the cache");
+    // Another tenant has its own cache.
+    let other = Origin::from_host(false, "b.example").unwrap();
+    w.provider.discover(other.tenant(), "https://carol.example/", false).await.unwrap();
+    assert_eq!(w.outbound.page_fetches.lock().unwrap().len(), 2);
+    // Expired entries, and fresh lookups, fetch again.
+    w.clock.advance(3601);
+    w.provider.discover(o.tenant(), "https://carol.example/", false).await.unwrap();
+    w.provider.discover(o.tenant(), "https://carol.example/", true).await.unwrap();
+    assert_eq!(w.outbound.page_fetches.lock().unwrap().len(), 4);
+
+    // An endpoint on a forbidden address is refused, not returned or cached.
+    identity_page(&w, "https://dave.example/", "http://169.254.169.254/pm");
+    assert!(matches!(w.provider.discover(o.tenant(), "https://dave.example/", false).await, Err(Error::Refused(_))));
+    identity_page(&w, "https://erin.example/", "javascript:alert(1)");
+    assert!(matches!(w.provider.discover(o.tenant(), "https://erin.example/", false).await, Err(Error::Refused(_))));
+}
