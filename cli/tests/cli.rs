@@ -84,11 +84,8 @@ async fn discover_follows_the_webmention_algorithm_and_documents_its_exit_codes(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invite_invitations_and_accept_from_the_command_line() {
-    let (la, lb) = (bind().await, bind().await);
-    let (aa, ab) = (la.local_addr().unwrap(), lb.local_addr().unwrap());
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let pa = spawn_on(la, &strict_config(&StoreChoice::Local(da.path().into()), &[ab], &[]), None).await;
-    let pb = spawn_on(lb, &strict_config(&StoreChoice::Local(db.path().into()), &[aa], &[]), None).await;
+    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into()), &[]).await;
     let alice = Person::join(&pa, "alice").await;
     let bob_token = create_account(&pb, "bob").await;
     let client = |p: &TestApp, token: &str| vec!["--provider".to_owned(), p.base.clone(), "--token".to_owned(), token.to_owned()];

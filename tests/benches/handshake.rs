@@ -28,12 +28,9 @@ fn report(what: &str, mut t: Vec<Duration>) {
 
 #[tokio::main]
 async fn main() {
-    let (la, lb) = (bind().await, bind().await);
-    let (aa, ab) = (la.local_addr().unwrap(), lb.local_addr().unwrap());
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let limits = ["--notices-per-identity-hour", "1000", "--notices-per-provider-hour", "100000"];
-    let pa = spawn_on(la, &strict_config(&StoreChoice::Local(da.path().into()), &[ab], &limits), None).await;
-    let pb = spawn_on(lb, &strict_config(&StoreChoice::Local(db.path().into()), &[aa], &limits), None).await;
+    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into()), &limits).await;
     let (mut invites, mut accepts) = (Vec::new(), Vec::new());
     for i in 0..PAIRS {
         let a = Person::join(&pa, &format!("a{i}")).await;

@@ -94,6 +94,15 @@ impl StoreChoice {
     }
 }
 
+/// Two strict providers, each allowing only the other's exact address.
+pub async fn two_providers(a: &StoreChoice, b: &StoreChoice, extra: &[&str]) -> (TestApp, TestApp) {
+    let (la, lb) = (bind().await, bind().await);
+    let (aa, ab) = (la.local_addr().unwrap_or_else(|e| panic!("{e}")), lb.local_addr().unwrap_or_else(|e| panic!("{e}")));
+    let pa = spawn_on(la, &strict_config(a, &[ab], extra), a.sdk().await).await;
+    let pb = spawn_on(lb, &strict_config(b, &[aa], extra), b.sdk().await).await;
+    (pa, pb)
+}
+
 /// Binds a listener on 127.0.0.1, port 0.
 pub async fn bind() -> tokio::net::TcpListener {
     tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"))

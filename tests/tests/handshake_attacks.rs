@@ -29,11 +29,8 @@ fn id() -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_notice_claiming_an_identity_whose_pm_names_another_provider_creates_nothing() {
-    let (la, lb) = (bind().await, bind().await);
-    let (aa, ab) = (la.local_addr().unwrap(), lb.local_addr().unwrap());
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let pa = spawn_on(la, &strict_config(&StoreChoice::Local(da.path().into()), &[ab], &[]), None).await;
-    let pb = spawn_on(lb, &strict_config(&StoreChoice::Local(db.path().into()), &[aa], &[]), None).await;
+    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into()), &[]).await;
     let alice = Person::join(&pa, "alice").await;
     let bob = Person::join(&pb, "bob").await;
 

@@ -10,18 +10,9 @@ use cloudim_tests::*;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-/// Two strict providers, each allowing only the other's exact address.
-async fn two_providers(a: &StoreChoice, b: &StoreChoice) -> (TestApp, TestApp) {
-    let (la, lb) = (bind().await, bind().await);
-    let (aa, ab) = (la.local_addr().unwrap(), lb.local_addr().unwrap());
-    let pa = spawn_on(la, &strict_config(a, &[ab], &[]), a.sdk().await).await;
-    let pb = spawn_on(lb, &strict_config(b, &[aa], &[]), b.sdk().await).await;
-    (pa, pb)
-}
-
 /// The whole handshake, then messages both ways through rssCloud.
 async fn handshake_both_ways(a: StoreChoice, b: StoreChoice) {
-    let (pa, pb) = two_providers(&a, &b).await;
+    let (pa, pb) = two_providers(&a, &b, &[]).await;
     let alice = Person::join(&pa, "alice").await;
     let bob = Person::join(&pb, "bob").await;
 
@@ -98,7 +89,7 @@ async fn handshake_both_ways_on_the_emulator() {
 #[tokio::test(flavor = "multi_thread")]
 async fn decline_tells_the_sender_and_block_drops_later_invitations() {
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into())).await;
+    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into()), &[]).await;
     let alice = Person::join(&pa, "alice").await;
     let bob = Person::join(&pb, "bob").await;
 
@@ -125,7 +116,7 @@ async fn decline_tells_the_sender_and_block_drops_later_invitations() {
 #[tokio::test(flavor = "multi_thread")]
 async fn webfinger_finds_the_identity_and_invites_work_by_acct() {
     let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into())).await;
+    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into()), &[]).await;
     let alice = Person::join(&pa, "alice").await;
     let bob = Person::join(&pb, "bob").await;
     let acct = format!("acct:bob@{}", pb.addr);

@@ -187,7 +187,7 @@ impl Provider {
             && record.peer == d.from
             && recipient == d.to;
         if !fits {
-            tracing::warn!(tenant = %tenant, "delivery with a token that does not fit refused");
+            tracing::warn!(tenant = %tenant, "refused a delivery whose credential does not fit the invitation");
             return Err(Error::Forbidden(BAD_TOKEN.into()));
         }
         let feed = parse_endpoint(&d.feed).map_err(|_| Error::invalid("feed must be an http(s) URL"))?;
