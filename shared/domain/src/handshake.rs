@@ -95,10 +95,16 @@ impl Provider {
             tracing::info!(tenant = %tenant, account = %account, "notice from a blocked identity dropped");
             return Ok(());
         }
+        let per_provider = self.settings.handshake.notices_per_provider_hour;
         self.limit(tenant, format!("notice-from-{}", FeedUrlKey::of(n.from.as_str()).as_str()), self.settings.handshake.notices_per_identity_hour, "from this identity").await?;
+        // Many identities on one host are one sender: limited before we fetch anything.
+        let from_host = format!("{}:{}", n.from.url().host_str().unwrap_or(""), n.from.url().port_or_known_default().unwrap_or(0));
+        self.limit(tenant, format!("notice-host-{}", FeedUrlKey::of(&from_host).as_str()), per_provider, "from this provider").await?;
         let endpoint = self.pm_endpoint_of(tenant, &n.from, true).await?;
         let provider = format!("{}:{}", endpoint.host_str().unwrap_or(""), endpoint.port_or_known_default().unwrap_or(0));
-        self.limit(tenant, format!("notice-via-{}", FeedUrlKey::of(&provider).as_str()), self.settings.handshake.notices_per_provider_hour, "from this provider").await?;
+        if provider != from_host {
+            self.limit(tenant, format!("notice-via-{}", FeedUrlKey::of(&provider).as_str()), per_provider, "from this provider").await?;
+        }
 
         let (token, record) = self.issue(TokenPurpose::Verify, &account, &n.from, &n.invitation, endpoint.as_str());
         self.ports.handshake.put_handshake_token(tenant, &record).await?;
