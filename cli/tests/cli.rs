@@ -84,14 +84,13 @@ async fn discover_follows_the_webmention_algorithm_and_documents_its_exit_codes(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invite_invitations_and_accept_from_the_command_line() {
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into()), &[]).await;
+    let (pa, pb, dirs) = two_local_providers(&[]).await;
     let alice = Person::join(&pa, "alice").await;
     let bob_token = create_account(&pb, "bob").await;
     let client = |p: &TestApp, token: &str| vec!["--provider".to_owned(), p.base.clone(), "--token".to_owned(), token.to_owned()];
 
     // Bob publishes his key from a file.
-    let key_file = db.path().join("bob.asc");
+    let key_file = dirs[1].path().join("bob.asc");
     std::fs::write(&key_file, armored_key("bob")).unwrap();
     let mut args = vec!["publish-key".to_owned(), key_file.display().to_string(), "--fingerprint".into(), "B0B".repeat(13) + "B"];
     args.extend(client(&pb, &bob_token));

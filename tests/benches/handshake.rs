@@ -28,9 +28,8 @@ fn report(what: &str, mut t: Vec<Duration>) {
 
 #[tokio::main]
 async fn main() {
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let limits = ["--notices-per-identity-hour", "1000", "--notices-per-provider-hour", "100000"];
-    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into()), &limits).await;
+    let (pa, pb, _dirs) = two_local_providers(&limits).await;
     let (mut invites, mut accepts) = (Vec::new(), Vec::new());
     for i in 0..PAIRS {
         let a = Person::join(&pa, &format!("a{i}")).await;

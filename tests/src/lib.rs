@@ -103,6 +103,14 @@ pub async fn two_providers(a: &StoreChoice, b: &StoreChoice, extra: &[&str]) -> 
     (pa, pb)
 }
 
+/// Two strict providers on the embedded store, each in a fresh directory
+/// that lives as long as the returned guard.
+pub async fn two_local_providers(extra: &[&str]) -> (TestApp, TestApp, [tempfile::TempDir; 2]) {
+    let dirs = [tempfile::tempdir().unwrap_or_else(|e| panic!("{e}")), tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"))];
+    let (a, b) = two_providers(&StoreChoice::Local(dirs[0].path().into()), &StoreChoice::Local(dirs[1].path().into()), extra).await;
+    (a, b, dirs)
+}
+
 /// Binds a listener on 127.0.0.1, port 0.
 pub async fn bind() -> tokio::net::TcpListener {
     tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("bind: {e}"))

@@ -29,8 +29,7 @@ fn id() -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_notice_claiming_an_identity_whose_pm_names_another_provider_creates_nothing() {
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into()), &[]).await;
+    let (pa, pb, _dirs) = two_local_providers(&[]).await;
     let alice = Person::join(&pa, "alice").await;
     let bob = Person::join(&pb, "bob").await;
 

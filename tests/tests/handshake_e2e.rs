@@ -88,8 +88,7 @@ async fn handshake_both_ways_on_the_emulator() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn decline_tells_the_sender_and_block_drops_later_invitations() {
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into()), &[]).await;
+    let (pa, pb, _dirs) = two_local_providers(&[]).await;
     let alice = Person::join(&pa, "alice").await;
     let bob = Person::join(&pb, "bob").await;
 
@@ -115,8 +114,7 @@ async fn decline_tells_the_sender_and_block_drops_later_invitations() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn webfinger_finds_the_identity_and_invites_work_by_acct() {
-    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (pa, pb) = two_providers(&StoreChoice::Local(da.path().into()), &StoreChoice::Local(db.path().into()), &[]).await;
+    let (pa, pb, _dirs) = two_local_providers(&[]).await;
     let alice = Person::join(&pa, "alice").await;
     let bob = Person::join(&pb, "bob").await;
     let acct = format!("acct:bob@{}", pb.addr);

@@ -3,8 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    cloudim_bootstrap::init_tracing();
-    let config = cloudim_bootstrap::Config::from_env()?;
-    let built = cloudim_bootstrap::build(&config).await?;
-    cloudim_bootstrap::run_lambda(cloudim_http::publish::router(built.state)).await
+    cloudim_bootstrap::run_function(cloudim_http::publish::router).await
 }

@@ -29,6 +29,15 @@ pub struct Built {
     pub fanout: tokio::task::JoinHandle<()>,
 }
 
+/// The whole of a Lambda function's `main`: logging, configuration from
+/// `CLOUDIM_*` variables, state built once, then `router` on the runtime.
+pub async fn run_function(router: fn(AppState) -> axum::Router) -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let config = Config::from_env()?;
+    let built = build(&config).await?;
+    run_lambda(router(built.state)).await
+}
+
 /// Builds the provider and the handler state from configuration.
 pub async fn build(config: &Config) -> anyhow::Result<Built> {
     build_with_sdk(config, None).await

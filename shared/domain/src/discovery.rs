@@ -1,13 +1,18 @@
 //! Discovery: from an identity URL (or `acct:user@host`) to the person's
 //! PM endpoint and key URL, with every destination checked and the result
 //! cached for a while.
+//!
+//! The steps are free functions over the [`Federation`] port, so the
+//! provider (with its cache) and the `cloudim discover` command run the
+//! very same code.
 
-use cloudim_protocol::discovery::Page;
+use cloudim_protocol::discovery::{Endpoints, Page};
+use cloudim_protocol::identity::Target;
 use cloudim_protocol::webfinger::{Acct, Jrd, REL_PROFILE};
 use cloudim_protocol::{Identity, Tenant};
 use url::Url;
 
-use crate::{Discovered, Error, OutboundError, Provider};
+use crate::{Discovered, Error, Federation, OutboundError, Provider};
 
 /// Maps a refused or failed fetch to the use-case error.
 pub(crate) fn outbound_error(e: OutboundError) -> Error {
@@ -17,15 +22,48 @@ pub(crate) fn outbound_error(e: OutboundError) -> Error {
     }
 }
 
+/// Fetches a page (every hop checked) and reads the endpoints it names,
+/// not yet vetted. Returns the final URL after redirects too.
+pub async fn read_page(fed: &dyn Federation, url: &str) -> Result<(Url, Endpoints), Error> {
+    let page = fed.fetch_page(url).await.map_err(outbound_error)?;
+    let final_url = Url::parse(&page.final_url).map_err(|_| Error::Upstream(format!("{url} redirected to an invalid URL")))?;
+    let endpoints = Page { url: &final_url, link_headers: &page.link_headers, content_type: page.content_type.as_deref(), body: &page.body }.endpoints();
+    Ok((final_url, endpoints))
+}
+
+/// Checks that a discovered endpoint may be contacted: http(s) only, and
+/// every address its host resolves to allowed. Nothing is connected to.
+pub async fn vet_endpoint(fed: &dyn Federation, found: &Url) -> Result<(), Error> {
+    if !matches!(found.scheme(), "http" | "https") {
+        return Err(Error::Refused(format!("{found}: only http and https are allowed")));
+    }
+    fed.vet(found.as_str()).await.map_err(outbound_error)
+}
+
+/// Fetches the WebFinger document of `acct` over `scheme`.
+pub async fn webfinger(fed: &dyn Federation, acct: &Acct, scheme: &str) -> Result<Jrd, Error> {
+    let page = fed.fetch_page(&acct.query_url(scheme)).await.map_err(outbound_error)?;
+    serde_json::from_slice(&page.body).map_err(|_| Error::Upstream(format!("{} sent no WebFinger document for {acct}", acct.host)))
+}
+
 impl Provider {
     /// Resolves `target` (an identity URL, or `acct:user@host` through
     /// WebFinger) to what its page names. Uses the cache unless `fresh`.
     pub async fn discover(&self, tenant: &Tenant, target: &str, fresh: bool) -> Result<Discovered, Error> {
-        let identity = match Acct::parse(target) {
-            Some(acct) if !target.trim().starts_with("http") => self.webfinger(&acct).await?,
-            _ => Identity::parse(target).map_err(Error::invalid)?,
-        };
+        let identity = self.identity_of(target).await?;
         self.discover_identity(tenant, &identity, fresh).await
+    }
+
+    /// The identity a target names: itself, or a handle's WebFinger profile page.
+    pub async fn identity_of(&self, target: &str) -> Result<Identity, Error> {
+        match Target::parse(target).map_err(Error::invalid)? {
+            Target::Url(identity) => Ok(identity),
+            Target::Acct(acct) => {
+                let jrd = webfinger(self.ports.federation.as_ref(), &acct, self.settings.handshake.webfinger_scheme).await?;
+                let href = jrd.href(REL_PROFILE).ok_or_else(|| Error::NotFound(format!("{acct} has no profile page")))?;
+                Identity::parse(href).map_err(|e| Error::Upstream(e.to_string()))
+            }
+        }
     }
 
     /// Resolves an identity URL, from the cache when a live entry exists.
@@ -33,18 +71,15 @@ impl Provider {
         let now = self.ports.clock.now();
         if !fresh
             && let Some(hit) = self.ports.discovery.get_discovered(tenant, identity).await?
-                && hit.expires_at > now {
-                    return Ok(hit);
-                }
-        let page = self.ports.federation.fetch_page(identity.as_str()).await.map_err(outbound_error)?;
-        let final_url = Url::parse(&page.final_url).map_err(|_| Error::Upstream(format!("{identity} redirected to an invalid URL")))?;
-        let endpoints = Page { url: &final_url, link_headers: &page.link_headers, content_type: page.content_type.as_deref(), body: &page.body }.endpoints();
+            && hit.expires_at > now
+        {
+            return Ok(hit);
+        }
+        let fed = self.ports.federation.as_ref();
+        let (final_url, endpoints) = read_page(fed, identity.as_str()).await?;
         // The endpoints themselves must be contactable before anyone relies on them.
         for found in [&endpoints.pm, &endpoints.pgpkey].into_iter().flatten() {
-            if !matches!(found.scheme(), "http" | "https") {
-                return Err(Error::Refused(format!("{identity} names a {} URL; only http and https are allowed", found.scheme())));
-            }
-            self.ports.federation.vet(found.as_str()).await.map_err(outbound_error)?;
+            vet_endpoint(fed, found).await?;
         }
         let entry = Discovered {
             identity: identity.clone(),
@@ -63,14 +98,5 @@ impl Provider {
         let d = self.discover_identity(tenant, identity, fresh).await?;
         let pm = d.pm.ok_or_else(|| Error::Invalid(format!("{identity} names no PM endpoint (no rel=\"pm\" link)")))?;
         Url::parse(&pm).map_err(|_| Error::Upstream(format!("{identity} names an invalid PM endpoint")))
-    }
-
-    /// Finds the identity page of `acct:user@host` through WebFinger.
-    async fn webfinger(&self, acct: &Acct) -> Result<Identity, Error> {
-        let url = acct.query_url(self.settings.handshake.webfinger_scheme);
-        let page = self.ports.federation.fetch_page(&url).await.map_err(outbound_error)?;
-        let jrd: Jrd = serde_json::from_slice(&page.body).map_err(|_| Error::Upstream(format!("{} sent no WebFinger document for {acct}", acct.host)))?;
-        let href = jrd.href(REL_PROFILE).ok_or_else(|| Error::NotFound(format!("{acct} has no profile page")))?;
-        Identity::parse(href).map_err(|e| Error::Upstream(e.to_string()))
     }
 }

@@ -182,11 +182,11 @@ impl Provider {
     /// issued for exactly this invitation, sender and recipient.
     pub async fn on_deliver(&self, origin: &Origin, d: Delivery) -> Result<Delivered, Error> {
         let tenant = origin.tenant();
-        let token = Token::from_presented(&d.token).ok_or_else(|| Error::Forbidden(BAD_TOKEN.into()))?;
-        let record = self.ports.handshake.take_handshake_token(tenant, &token.hash()).await?.ok_or_else(|| Error::Forbidden(BAD_TOKEN.into()))?;
+        let hash = Token::from_presented(&d.token).ok_or_else(|| Error::Forbidden(BAD_TOKEN.into()))?.hash();
+        let record = self.ports.handshake.take_handshake_token(tenant, &hash).await?.ok_or_else(|| Error::Forbidden(BAD_TOKEN.into()))?;
         let now = self.ports.clock.now();
         let recipient = hosted_identity(origin, &record.account).map_err(Error::invalid)?;
-        let fits = record.hash.matches(&token.hash())
+        let fits = record.hash.matches(&hash)
             && record.purpose == TokenPurpose::Verify
             && record.expires_at > now
             && record.invitation == d.invitation
@@ -268,11 +268,11 @@ impl Provider {
     /// conversation token its delivery carried; the token is revoked.
     pub async fn on_decline(&self, origin: &Origin, d: Decline) -> Result<(), Error> {
         let tenant = origin.tenant();
-        let token = Token::from_presented(&d.token).ok_or_else(|| Error::Forbidden(BAD_TOKEN.into()))?;
+        let hash = Token::from_presented(&d.token).ok_or_else(|| Error::Forbidden(BAD_TOKEN.into()))?.hash();
         let now = self.ports.clock.now();
-        let record = self.ports.handshake.get_handshake_token(tenant, &token.hash()).await?;
+        let record = self.ports.handshake.get_handshake_token(tenant, &hash).await?;
         let record = record
-            .filter(|r| r.hash.matches(&token.hash()) && r.purpose == TokenPurpose::Conversation && r.expires_at > now && r.invitation == d.invitation)
+            .filter(|r| r.hash.matches(&hash) && r.purpose == TokenPurpose::Conversation && r.expires_at > now && r.invitation == d.invitation)
             .ok_or_else(|| Error::Forbidden(BAD_TOKEN.into()))?;
         let inv = self.ports.handshake.get_invitation(tenant, &record.account, &d.invitation).await?;
         let inv = inv.filter(|i| i.direction == Direction::Outgoing).ok_or_else(|| Error::NotFound("there is no such invitation".into()))?;

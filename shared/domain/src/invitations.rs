@@ -18,7 +18,7 @@ impl Provider {
     /// handshake. Returns the invitation as it stands afterwards.
     pub async fn invite(&self, origin: &Origin, account: &AccountName, target: &str) -> Result<Invitation, Error> {
         let tenant = origin.tenant();
-        let to = self.resolve_target(tenant, target).await?;
+        let to = self.identity_of(target).await?;
         let me = hosted_identity(origin, account).map_err(Error::invalid)?;
         if to == me {
             return Err(Error::invalid("you cannot invite yourself"));
@@ -90,13 +90,6 @@ impl Provider {
     /// Every open conversation of an account.
     pub async fn conversations(&self, tenant: &Tenant, account: &AccountName) -> Result<Vec<Conversation>, Error> {
         Ok(self.ports.handshake.list_conversations(tenant, account).await?)
-    }
-
-    async fn resolve_target(&self, tenant: &Tenant, target: &str) -> Result<Identity, Error> {
-        if target.trim().starts_with("http://") || target.trim().starts_with("https://") {
-            return Identity::parse(target).map_err(Error::invalid);
-        }
-        Ok(self.discover(tenant, target, false).await?.identity)
     }
 
     async fn incoming(&self, tenant: &Tenant, account: &AccountName, id: &str) -> Result<Invitation, Error> {

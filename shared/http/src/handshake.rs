@@ -42,15 +42,10 @@ async fn endpoint_info(RequestOrigin(origin): RequestOrigin) -> Json<EndpointInf
 /// `POST /pm`: one PM message (JSON, `type` says which).
 async fn pm(State(state): State<AppState>, RequestOrigin(origin): RequestOrigin, body: Bytes) -> Result<Response, ApiError> {
     let msg: PmMessage = serde_json::from_slice(&body).map_err(|e| ApiError::bad_request(format!("not a PM message: {e}")))?;
-    let kind = match &msg {
-        PmMessage::Notice(_) => "notice",
-        PmMessage::Request(_) => "request",
-        PmMessage::Deliver(_) => "deliver",
-        PmMessage::Decline(_) => "decline",
-    };
+    let notice = matches!(msg, PmMessage::Notice(_));
     match state.provider.on_pm(&origin, msg).await {
         Ok(Some(delivered)) => Ok(Json(delivered).into_response()),
-        Ok(None) if kind == "notice" => Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "status": "accepted" }))).into_response()),
+        Ok(None) if notice => Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "status": "accepted" }))).into_response()),
         Ok(None) => Ok(Json(serde_json::json!({ "status": "ok" })).into_response()),
         Err(e) => Err(e.into()),
     }
@@ -84,7 +79,7 @@ struct NewInvitation {
 }
 
 /// An invitation as clients see it (never any token).
-pub(crate) fn invitation_json(i: &Invitation) -> serde_json::Value {
+fn invitation_json(i: &Invitation) -> serde_json::Value {
     serde_json::json!({
         "id": i.id,
         "direction": i.direction,

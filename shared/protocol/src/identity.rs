@@ -5,10 +5,9 @@ use std::fmt;
 
 use url::Url;
 
+use crate::rsscloud::parse_http_url;
+use crate::webfinger::Acct;
 use crate::{AccountName, Origin};
-
-/// The longest identity or endpoint URL accepted.
-pub const MAX_URL_LEN: usize = 2048;
 
 /// Why a string is not an identity URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,20 +66,42 @@ impl fmt::Display for Identity {
 }
 
 /// Parses an absolute http(s) URL of bounded length, without credentials
-/// or fragment, normalised by the URL parser.
+/// (the rssCloud URL rules) and without fragment, normalised by the URL parser.
 pub fn parse_endpoint(s: &str) -> Result<Url, IdentityError> {
     let bad = || IdentityError(s.chars().take(100).collect());
-    let s = s.trim();
-    if s.len() > MAX_URL_LEN {
-        return Err(bad());
+    let url = parse_http_url(s.trim()).map_err(|_| bad())?;
+    if url.fragment().is_some() { Err(bad()) } else { Ok(url) }
+}
+
+/// Whom a person names: an identity URL, or an `acct:user@host` handle to
+/// resolve through WebFinger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// An identity URL.
+    Url(Identity),
+    /// A WebFinger handle.
+    Acct(Acct),
+}
+
+impl Target {
+    /// `http://…` and `https://…` are identity URLs; `acct:user@host` and
+    /// `user@host` are handles.
+    ///
+    /// ```
+    /// use cloudim_protocol::identity::Target;
+    /// assert!(matches!(Target::parse("https://bob.example/"), Ok(Target::Url(_))));
+    /// assert!(matches!(Target::parse("acct:bob@bob.example"), Ok(Target::Acct(_))));
+    /// assert!(matches!(Target::parse("bob@127.0.0.1:8080"), Ok(Target::Acct(_))));
+    /// assert!(Target::parse("nonsense").is_err());
+    /// ```
+    pub fn parse(s: &str) -> Result<Self, IdentityError> {
+        let t = s.trim();
+        let is_url = ["http://", "https://"].iter().any(|p| t.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p)));
+        match Acct::parse(t) {
+            Some(acct) if !is_url => Ok(Self::Acct(acct)),
+            _ => Identity::parse(t).map(Self::Url),
+        }
     }
-    let url = Url::parse(s).map_err(|_| bad())?;
-    let ok = matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some_and(|h| !h.is_empty())
-        && url.username().is_empty()
-        && url.password().is_none()
-        && url.fragment().is_none();
-    if ok { Ok(url) } else { Err(bad()) }
 }
 
 /// Whether two endpoint URLs are the same after normalisation.

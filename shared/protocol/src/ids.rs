@@ -2,6 +2,51 @@
 
 use std::fmt;
 
+/// `as_str` and `Display` for a validated text newtype.
+macro_rules! text {
+    ($t:ty) => {
+        impl $t {
+            /// The value as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $t {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+/// The conversions serde uses to read a validated text newtype through its
+/// `parse` (`#[serde(try_from = "String", into = "String")]`).
+macro_rules! serde_text {
+    ($t:ty) => {
+        text!($t);
+
+        impl TryFrom<String> for $t {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, IdError> {
+                Self::parse(&s)
+            }
+        }
+
+        impl From<$t> for String {
+            fn from(v: $t) -> String {
+                v.0
+            }
+        }
+    };
+}
+
+text!(FeedId);
+text!(ItemId);
+serde_text!(AccountName);
+serde_text!(InvitationId);
+serde_text!(Fingerprint);
+
 /// Why a string is not a valid identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IdError {
@@ -53,17 +98,6 @@ impl FeedId {
         }
         Self(s)
     }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for FeedId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// A client-chosen item id, used as the item's GUID and for idempotency.
@@ -84,17 +118,6 @@ impl ItemId {
             && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
         if ok { Ok(Self(s.to_owned())) } else { Err(IdError::ItemId) }
     }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ItemId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// The name of an account within a tenant.
@@ -109,19 +132,6 @@ impl fmt::Display for ItemId {
 #[serde(try_from = "String", into = "String")]
 pub struct AccountName(String);
 
-impl TryFrom<String> for AccountName {
-    type Error = IdError;
-    fn try_from(s: String) -> Result<Self, IdError> {
-        Self::parse(&s)
-    }
-}
-
-impl From<AccountName> for String {
-    fn from(a: AccountName) -> String {
-        a.0
-    }
-}
-
 impl AccountName {
     /// Parses an account name.
     pub fn parse(s: &str) -> Result<Self, IdError> {
@@ -130,17 +140,6 @@ impl AccountName {
             && bytes[0].is_ascii_lowercase() | bytes[0].is_ascii_digit()
             && bytes.iter().all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'));
         if ok { Ok(Self(s.to_owned())) } else { Err(IdError::AccountName) }
-    }
-
-    /// The name as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for AccountName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 
@@ -166,30 +165,6 @@ impl InvitationId {
     pub fn generate() -> Self {
         Self(FeedId::from_bytes(rand::random()).0)
     }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for InvitationId {
-    type Error = IdError;
-    fn try_from(s: String) -> Result<Self, IdError> {
-        Self::parse(&s)
-    }
-}
-
-impl From<InvitationId> for String {
-    fn from(id: InvitationId) -> String {
-        id.0
-    }
-}
-
-impl fmt::Display for InvitationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
 }
 
 /// An OpenPGP fingerprint: 40 (v4) or 64 (v6) hexadecimal digits, kept in
@@ -211,29 +186,5 @@ impl Fingerprint {
         let hex: String = s.chars().filter(|c| *c != ' ').collect::<String>().to_ascii_uppercase();
         let ok = matches!(hex.len(), 40 | 64) && hex.bytes().all(|b| b.is_ascii_hexdigit());
         if ok { Ok(Self(hex)) } else { Err(IdError::Fingerprint) }
-    }
-
-    /// The fingerprint as uppercase hex.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Fingerprint {
-    type Error = IdError;
-    fn try_from(s: String) -> Result<Self, IdError> {
-        Self::parse(&s)
-    }
-}
-
-impl From<Fingerprint> for String {
-    fn from(f: Fingerprint) -> String {
-        f.0
-    }
-}
-
-impl fmt::Display for Fingerprint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
