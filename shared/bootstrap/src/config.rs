@@ -75,6 +75,16 @@ pub struct Config {
     /// Invitation notices accepted per sending provider per hour.
     #[arg(long, env = "CLOUDIM_NOTICES_PER_PROVIDER_HOUR", default_value_t = 200)]
     pub notices_per_provider_hour: u64,
+    /// Let anyone create an account with `POST /accounts` (`cloudim init --name`).
+    #[arg(long, env = "CLOUDIM_OPEN_REGISTRATION", default_value_t = false)]
+    pub open_registration: bool,
+    /// Accounts open registration creates per tenant per hour.
+    #[arg(long, env = "CLOUDIM_REGISTRATIONS_PER_HOUR", default_value_t = 60)]
+    pub registrations_per_hour: u64,
+    /// How often a waiting inbox watch re-reads the store, in milliseconds
+    /// (items recorded by another process, as on Lambda).
+    #[arg(long, env = "CLOUDIM_INBOX_POLL_MS", default_value_t = 500)]
+    pub inbox_poll_ms: u64,
     /// Exact `host:port` destinations allowed even on private addresses (comma-separated).
     #[arg(long = "allow", env = "CLOUDIM_OUTBOUND_ALLOW", value_delimiter = ',')]
     pub outbound_allow: Vec<String>,

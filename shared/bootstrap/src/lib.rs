@@ -103,6 +103,9 @@ pub async fn build_with_sdk(config: &Config, sdk: Option<aws_config::SdkConfig>)
             webfinger_scheme,
             ..HandshakeSettings::default()
         },
+        open_registration: config.open_registration,
+        registrations_per_hour: config.registrations_per_hour,
+        inbox_poll_interval: Duration::from_millis(config.inbox_poll_ms.max(50)),
         ..Settings::default()
     };
     let provider = Arc::new(Provider::new(

@@ -23,6 +23,17 @@ impl Provider {
         Ok((account, token))
     }
 
+    /// Open registration (`POST /accounts`): creates an account for anyone
+    /// when the operator allows it, at most so many per tenant per hour.
+    pub async fn register(&self, tenant: &Tenant, name: &str) -> Result<(Account, Token), Error> {
+        if !self.settings.open_registration {
+            return Err(Error::Forbidden("this provider does not take open registrations; ask its operator for an account".into()));
+        }
+        AccountName::parse(name).map_err(Error::invalid)?;
+        self.limit(tenant, "registrations".to_owned(), self.settings.registrations_per_hour, "registrations on this provider").await?;
+        self.create_account(tenant, name).await
+    }
+
     /// Issues another token for an existing account.
     pub async fn issue_token(&self, tenant: &Tenant, name: &AccountName) -> Result<Token, Error> {
         let token = Token::generate();

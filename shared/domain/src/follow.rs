@@ -110,6 +110,7 @@ impl Provider {
         let now = self.ports.clock.now();
         let mut recorded = 0;
         for f in &follows {
+            let before = recorded;
             let mut next = f.next_seq;
             for (seq, item) in items.iter().filter(|(s, _)| *s >= f.next_seq) {
                 let rec = InboxItem {
@@ -126,6 +127,9 @@ impl Provider {
                 next = seq + 1;
             }
             self.ports.inbox.advance_follow(tenant, feed_url, &f.account, next, etag.as_deref()).await?;
+            if recorded > before {
+                self.signals.wake(tenant, &f.account);
+            }
         }
         if recorded > 0 {
             tracing::info!(tenant = %tenant, items = recorded, "new items recorded");

@@ -38,12 +38,12 @@ impl Provider {
     }
 
     /// Counts one event against an hourly limit.
-    async fn limit(&self, tenant: &Tenant, key: String, max: u64, what: &str) -> Result<(), Error> {
+    pub(crate) async fn limit(&self, tenant: &Tenant, key: String, max: u64, what: &str) -> Result<(), Error> {
         let now = self.ports.clock.now();
         let window = now - now % 3600;
         let n = self.ports.handshake.count(tenant, &key, window, window + 7200).await?;
         if n > max {
-            return Err(Error::RateLimited { message: format!("too many invitations {what}: at most {max} per hour"), retry_after: window + 3600 - now });
+            return Err(Error::RateLimited { message: format!("too many {what}: at most {max} per hour"), retry_after: window + 3600 - now });
         }
         Ok(())
     }
@@ -96,14 +96,14 @@ impl Provider {
             return Ok(());
         }
         let per_provider = self.settings.handshake.notices_per_provider_hour;
-        self.limit(tenant, format!("notice-from-{}", FeedUrlKey::of(n.from.as_str()).as_str()), self.settings.handshake.notices_per_identity_hour, "from this identity").await?;
+        self.limit(tenant, format!("notice-from-{}", FeedUrlKey::of(n.from.as_str()).as_str()), self.settings.handshake.notices_per_identity_hour, "invitations from this identity").await?;
         // Many identities on one host are one sender: limited before we fetch anything.
         let from_host = format!("{}:{}", n.from.url().host_str().unwrap_or(""), n.from.url().port_or_known_default().unwrap_or(0));
-        self.limit(tenant, format!("notice-host-{}", FeedUrlKey::of(&from_host).as_str()), per_provider, "from this provider").await?;
+        self.limit(tenant, format!("notice-host-{}", FeedUrlKey::of(&from_host).as_str()), per_provider, "invitations from this provider").await?;
         let endpoint = self.pm_endpoint_of(tenant, &n.from, true).await?;
         let provider = format!("{}:{}", endpoint.host_str().unwrap_or(""), endpoint.port_or_known_default().unwrap_or(0));
         if provider != from_host {
-            self.limit(tenant, format!("notice-via-{}", FeedUrlKey::of(&provider).as_str()), per_provider, "from this provider").await?;
+            self.limit(tenant, format!("notice-via-{}", FeedUrlKey::of(&provider).as_str()), per_provider, "invitations from this provider").await?;
         }
 
         let (token, record) = self.issue(TokenPurpose::Verify, &account, &n.from, &n.invitation, endpoint.as_str());

@@ -22,6 +22,7 @@ pub mod provider;
 pub mod publish;
 pub mod settings;
 pub mod token;
+pub mod watch;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, StoreError};

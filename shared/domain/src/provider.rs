@@ -22,6 +22,8 @@ pub struct Provider {
     /// one feed from racing each other; conditional writes still guard
     /// against every other process.
     feed_locks: Vec<Mutex<()>>,
+    /// Wakes this process's inbox watchers.
+    pub signals: crate::watch::InboxSignals,
 }
 
 /// The ports a provider is built from.
@@ -55,6 +57,7 @@ impl Provider {
             ports,
             settings,
             feed_locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
+            signals: crate::watch::InboxSignals::default(),
         }
     }
 

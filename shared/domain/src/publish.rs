@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use cloudim_protocol::{
-    AccountName, CloudElement, FeedDocument, FeedId, FeedItem, FeedKind, FeedLinks, ItemId, Origin, Tenant,
+    AccountName, CloudElement, FeedDocument, FeedId, FeedItem, FeedKind, FeedLinks, ItemId, Origin, PublisherKey, Tenant,
 };
 use rand::Rng;
 
@@ -56,7 +56,8 @@ impl Provider {
         let record = FeedRecord { id: FeedId::from_bytes(bytes), owner: owner.clone(), title, created_at: self.ports.clock.now() };
         let tenant = origin.tenant();
         self.ports.accounts.create_feed(tenant, &record).await?;
-        let head = self.head_document(origin, &record, 0, Vec::new(), None);
+        let publisher = self.publisher_key(tenant, owner).await?;
+        let head = FeedDocument { publisher, ..self.head_document(origin, &record, 0, Vec::new(), None) };
         match self.ports.feeds.put(tenant, &DocKey::Head(record.id.clone()), Bytes::from(head.render()), PutCondition::IfAbsent).await {
             Ok(_) | Err(StoreError::PreconditionFailed) => {}
             Err(e) => return Err(e.into()),
@@ -83,6 +84,7 @@ impl Provider {
             other => Error::invalid(other),
         })?;
 
+        let publisher = self.publisher_key(tenant, &record.owner).await?;
         let _local = self.feed_lock(tenant, feed).lock().await;
         if let Some(seq) = self.marker(tenant, feed, &item_id).await? {
             return Ok(Appended { seq, duplicate: true });
@@ -108,7 +110,7 @@ impl Provider {
             let mut prev_archive = doc.links.prev_archive;
             if let Some(cut) = self.settings.paging.cut(first_seq, items.len()) {
                 let page_items: Vec<FeedItem> = items.drain(..cut.count).collect();
-                let page = self.archive_document(origin, &record, cut.page, first_seq, page_items);
+                let page = FeedDocument { publisher: publisher.clone(), ..self.archive_document(origin, &record, cut.page, first_seq, page_items) };
                 self.ports.feeds
                     .put(tenant, &DocKey::Archive(feed.clone(), cut.page), Bytes::from(page.render()), PutCondition::Always)
                     .await?;
@@ -117,7 +119,7 @@ impl Provider {
             }
             let updated = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(self.ports.clock.now()));
             let head = self.head_document(origin, &record, first_seq, items, Some(updated));
-            let head = FeedDocument { links: FeedLinks { prev_archive, ..head.links }, ..head };
+            let head = FeedDocument { links: FeedLinks { prev_archive, ..head.links }, publisher: publisher.clone(), ..head };
             match self.ports.feeds.put(tenant, &DocKey::Head(feed.clone()), Bytes::from(head.render()), cond).await {
                 Ok(_) => {
                     self.write_marker(tenant, feed, &item_id, seq).await?;
@@ -147,6 +149,12 @@ impl Provider {
             None => Error::NotFound("there is no such feed".into()),
             Some(_) => Error::NotFound("there is no such archive page".into()),
         })
+    }
+
+    /// The owner's key as the channel carries it, if the owner published one.
+    async fn publisher_key(&self, tenant: &Tenant, owner: &AccountName) -> Result<Option<PublisherKey>, Error> {
+        let key = self.ports.handshake.get_key(tenant, owner).await?;
+        Ok(key.map(|k| PublisherKey { fingerprint: k.fingerprint.as_str().to_owned(), armored: k.armored.trim().to_owned() }))
     }
 
     async fn owned_feed(&self, tenant: &Tenant, account: &AccountName, feed: &FeedId) -> Result<FeedRecord, Error> {
@@ -180,6 +188,7 @@ impl Provider {
             title: record.title.clone(),
             links: FeedLinks { head, prev_archive },
             cloud: Some(cloud_element(origin)),
+            publisher: None,
             first_seq,
             last_build_date: updated,
             items,
@@ -194,6 +203,7 @@ impl Provider {
             title: record.title.clone(),
             links: FeedLinks { head, prev_archive },
             cloud: None,
+            publisher: None,
             first_seq,
             last_build_date: None,
             items,

@@ -50,6 +50,13 @@ pub struct Settings {
     pub max_catch_up_pages: usize,
     /// Discovery and the handshake.
     pub handshake: HandshakeSettings,
+    /// How often a waiting inbox watch re-reads the store (for items
+    /// recorded by another process).
+    pub inbox_poll_interval: Duration,
+    /// Whether anyone may create an account with `POST /accounts`.
+    pub open_registration: bool,
+    /// Accounts created through open registration per tenant per hour.
+    pub registrations_per_hour: u64,
 }
 
 /// Discovery and handshake tunables.
@@ -93,6 +100,9 @@ impl Default for Settings {
             callback_path: "/rsscloud/callback".to_owned(),
             max_catch_up_pages: 1000,
             handshake: HandshakeSettings::default(),
+            inbox_poll_interval: Duration::from_millis(500),
+            open_registration: false,
+            registrations_per_hour: 60,
         }
     }
 }

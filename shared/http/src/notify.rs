@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route(&callback, get(callback_challenge).post(callback_notification))
         .route("/follows", post(follow))
         .route("/inbox", get(inbox))
+        .route("/inbox/watch", post(watch_inbox).layer(axum::extract::DefaultBodyLimit::max(256 * 1024)))
         .layer(DefaultBodyLimit::max(MAX_RSSCLOUD_BODY))
         .layer(axum::middleware::map_response(crate::error::json_errors))
         .with_state(state)
@@ -170,5 +171,34 @@ async fn inbox(State(state): State<AppState>, auth: Authenticated, Query(q): Que
     let url = parse_http_url(&q.feed).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let items = state.provider.inbox_items(auth.origin.tenant(), &auth.account, url.as_str(), q.after, q.limit.unwrap_or(100)).await?;
     let items: Vec<_> = items.iter().map(|i| serde_json::json!({ "seq": i.seq, "guid": i.guid.as_str(), "payload": i.payload })).collect();
+    Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Watch {
+    /// Feed URL → the last sequence number the client has (null: none).
+    cursors: std::collections::BTreeMap<String, Option<u64>>,
+    /// Seconds to wait for something new (at most 25).
+    #[serde(default)]
+    wait_secs: u64,
+}
+
+/// `POST /inbox/watch` `{"cursors": {feed: seq|null}, "wait_secs": 25}`: a
+/// long poll. Answers with every item recorded for the caller after the
+/// cursors as soon as there is one, or with none when the wait runs out.
+async fn watch_inbox(State(state): State<AppState>, auth: Authenticated, body: Bytes) -> Result<Response, ApiError> {
+    let req: Watch = crate::publish::json_body(&body, r#"{"cursors": {"https://…/feeds/…": 41}, "wait_secs": 25}"#)?;
+    let mut cursors = std::collections::BTreeMap::new();
+    for (feed, after) in req.cursors {
+        let url = parse_http_url(&feed).map_err(|e| ApiError::bad_request(format!("{feed}: {e}")))?;
+        cursors.insert(url.as_str().to_owned(), after);
+    }
+    let wait = std::time::Duration::from_secs(req.wait_secs);
+    let items = state.provider.watch_inbox(auth.origin.tenant(), &auth.account, &cursors, wait).await?;
+    let items: Vec<_> = items
+        .iter()
+        .map(|i| serde_json::json!({ "feed": i.feed_url, "seq": i.seq, "guid": i.guid.as_str(), "payload": i.payload, "received_at": i.received_at }))
+        .collect();
     Ok(Json(serde_json::json!({ "items": items })).into_response())
 }

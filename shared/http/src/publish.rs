@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health/publish", get(|| async { "ok" }))
         .route("/admin/accounts", post(create_account).layer(DefaultBodyLimit::max(4096)))
+        .route("/accounts", post(register).layer(DefaultBodyLimit::max(4096)))
         .route("/feeds", post(create_feed).layer(DefaultBodyLimit::max(4096)))
         .route("/feeds/{id}", get(read_head))
         .route("/feeds/{id}/items", post(append).layer(DefaultBodyLimit::max(item_limit)))
@@ -57,8 +58,25 @@ async fn create_account(State(state): State<AppState>, RequestOrigin(origin): Re
     }
     let req: NewAccount = json_body(&body, r#"{"name": "…"}"#)?;
     let (account, token) = state.provider.create_account(origin.tenant(), &req.name).await?;
-    let body = serde_json::json!({ "name": account.name.as_str(), "tenant": origin.tenant().as_str(), "token": token.expose() });
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok(account_created(&origin, &account.name, &token))
+}
+
+fn account_created(origin: &cloudim_protocol::Origin, name: &cloudim_protocol::AccountName, token: &cloudim_domain::Token) -> Response {
+    let body = serde_json::json!({
+        "name": name.as_str(),
+        "tenant": origin.tenant().as_str(),
+        "identity": cloudim_protocol::identity::hosted_identity(origin, name).ok().map(|i| i.as_str().to_owned()),
+        "token": token.expose(),
+    });
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+/// `POST /accounts` `{"name"}`: open registration, when the operator
+/// allows it; returns the account's first token (shown once).
+async fn register(State(state): State<AppState>, RequestOrigin(origin): RequestOrigin, body: Bytes) -> Result<Response, ApiError> {
+    let req: NewAccount = json_body(&body, r#"{"name": "…"}"#)?;
+    let (account, token) = state.provider.register(origin.tenant(), &req.name).await?;
+    Ok(account_created(&origin, &account.name, &token))
 }
 
 #[derive(Deserialize, Default)]

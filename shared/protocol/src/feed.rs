@@ -21,6 +21,19 @@ pub const CLOUDIM_NS: &str = "urn:cloudim:feed:1";
 pub const HISTORY_NS: &str = "http://purl.org/syndication/history/1.0";
 
 const FIRST_SEQ: &str = "firstSeq";
+const FINGERPRINT: &str = "fingerprint";
+const KEY: &str = "key";
+
+/// The publisher's OpenPGP certificate, as the channel carries it
+/// (`<cloudim:fingerprint>` and `<cloudim:key>`). Readers compare it with
+/// the fingerprint they pinned and warn when it changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublisherKey {
+    /// The certificate's fingerprint (hex).
+    pub fingerprint: String,
+    /// The ASCII-armored certificate.
+    pub armored: String,
+}
 
 /// Why a document is not a usable cloudim feed, or an item not storable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -157,6 +170,8 @@ pub struct FeedDocument {
     pub links: FeedLinks,
     /// The rssCloud endpoint to register with for updates.
     pub cloud: Option<CloudElement>,
+    /// The publisher's key, when the publisher has published one.
+    pub publisher: Option<PublisherKey>,
     /// Sequence number of the first (oldest) item in `items`.
     pub first_seq: u64,
     /// When the feed last changed (RFC 822 date), if known.
@@ -227,6 +242,15 @@ impl FeedDocument {
                 ..Extension::default()
             }],
         );
+        if let Some(key) = &self.publisher {
+            let ns = ext.entry("cloudim".to_owned()).or_default();
+            for (name, value) in [(FINGERPRINT, &key.fingerprint), (KEY, &key.armored)] {
+                ns.insert(
+                    name.to_owned(),
+                    vec![Extension { name: format!("cloudim:{name}"), value: Some(value.clone()), ..Extension::default() }],
+                );
+            }
+        }
         if matches!(self.kind, FeedKind::Archive { .. }) {
             namespaces.insert("fh".to_owned(), HISTORY_NS.to_owned());
             ext.entry("fh".to_owned()).or_default().insert(
@@ -265,7 +289,15 @@ impl FeedDocument {
         let ext_value = |prefix: &str, name: &str| {
             channel.extensions.get(prefix).and_then(|m| m.get(name)).and_then(|v| v.first())
         };
-        let first_seq = match ext_value(&prefix_of(CLOUDIM_NS, "cloudim"), FIRST_SEQ) {
+        let ours = prefix_of(CLOUDIM_NS, "cloudim");
+        let text_of = |name: &str| ext_value(&ours, name).and_then(|e| e.value.clone()).map(|v| v.trim().to_owned());
+        let publisher = match (text_of(FINGERPRINT), text_of(KEY)) {
+            (Some(fingerprint), Some(armored)) if !fingerprint.is_empty() && !armored.is_empty() => {
+                Some(PublisherKey { fingerprint, armored })
+            }
+            _ => None,
+        };
+        let first_seq = match ext_value(&ours, FIRST_SEQ) {
             Some(e) => e
                 .value
                 .as_deref()
@@ -308,6 +340,7 @@ impl FeedDocument {
                     protocol: c.protocol.clone(),
                 })
             }),
+            publisher,
             first_seq,
             last_build_date: channel.last_build_date.clone(),
             items,
@@ -339,6 +372,10 @@ mod tests {
                 register_procedure: String::new(),
                 protocol: "http-post".into(),
             }),
+            publisher: Some(PublisherKey {
+                fingerprint: "0123456789ABCDEF0123456789ABCDEF01234567".into(),
+                armored: "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nxjMEZ<&>\n=abcd\n-----END PGP PUBLIC KEY BLOCK-----".into(),
+            }),
             first_seq: 40,
             last_build_date: Some("Sat, 21 Nov 2026 11:19:58 GMT".into()),
             items,
@@ -358,6 +395,7 @@ mod tests {
         assert!(xml.contains(r#"rel="prev-archive""#));
         assert!(xml.find(">b</guid>").unwrap() < xml.find(">a</guid>").unwrap(), "newest first");
         assert!(!xml.contains("fh:archive"));
+        assert!(xml.contains("<cloudim:fingerprint>0123456789ABCDEF0123456789ABCDEF01234567</cloudim:fingerprint>"), "{xml}");
         assert_eq!(FeedDocument::parse(xml.as_bytes()).unwrap(), d);
     }
 

@@ -8,6 +8,7 @@
 
 pub mod archive;
 pub mod discovery;
+pub mod envelope;
 pub mod feed;
 pub mod form;
 pub mod identity;
@@ -20,7 +21,7 @@ pub mod webfinger;
 pub mod xmlrpc;
 
 pub use archive::{ArchiveCut, Paging};
-pub use feed::{CloudElement, FeedDocument, FeedError, FeedItem, FeedKind, FeedLinks};
+pub use feed::{CloudElement, FeedDocument, FeedError, FeedItem, FeedKind, FeedLinks, PublisherKey};
 pub use identity::{Identity, IdentityError};
 pub use ids::{AccountName, FeedId, Fingerprint, IdError, InvitationId, ItemId};
 pub use rsscloud::{NotifyProtocol, NotifyResult, Ping, PleaseNotify, RssCloudError};
