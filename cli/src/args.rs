@@ -12,6 +12,13 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Keep the account, key and state under this directory instead of
+    /// the XDG config and data directories (another device, a test).
+    #[arg(long, global = true, env = "CLOUDIM_HOME")]
+    pub home: Option<std::path::PathBuf>,
+    /// Print JSON (one object per line) instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 /// The commands.
@@ -96,6 +103,64 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Create your key and account: `--name` registers a new account (if
+    /// the provider allows open registration), `--token` signs in to an
+    /// existing one (a second device brings its key with `--key`).
+    Init {
+        /// Your provider's base URL.
+        #[arg(long, env = "CLOUDIM_PROVIDER")]
+        provider: String,
+        /// A new account's name.
+        #[arg(long, conflicts_with = "token")]
+        name: Option<String>,
+        /// An existing account's token.
+        #[arg(long, env = "CLOUDIM_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// Use this secret key (from `cloudim key export` or `gpg --export-secret-keys --armor`).
+        #[arg(long)]
+        key: Option<std::path::PathBuf>,
+    },
+    /// Send a message (the text argument, or standard input).
+    Send {
+        /// Who: their identity URL, acct:name@host, or name.
+        peer: String,
+        /// The message; read from standard input when absent.
+        message: Option<String>,
+    },
+    /// Show a conversation's history, both ways.
+    Read {
+        /// Who.
+        peer: String,
+        /// How many of the newest messages.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// List conversations with unread counts, and invitations waiting.
+    Chats,
+    /// Stay connected and print new messages from every conversation.
+    Watch {
+        /// Stop after this many messages.
+        #[arg(long)]
+        count: Option<usize>,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        timeout: Option<u64>,
+    },
+    /// Trust a peer's new key after checking its fingerprint with them.
+    Trust {
+        /// Who.
+        peer: String,
+        /// The fingerprint they told you.
+        fingerprint: String,
+    },
+    /// Your key: show, export (for another device), import.
+    Key {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+    /// Send what waits in the outbox.
+    Flush,
     /// Administer a provider.
     Admin {
         /// The admin command.
@@ -125,6 +190,23 @@ pub enum AdminCommand {
     },
 }
 
+/// Key commands.
+#[derive(Subcommand)]
+pub enum KeyCommand {
+    /// Print your fingerprint.
+    Show,
+    /// Print your secret key, armored (protected with `CLOUDIM_PASSPHRASE` if set).
+    Export,
+    /// Use this secret key on this device.
+    Import {
+        /// The armored secret key.
+        file: std::path::PathBuf,
+        /// Publish it as your account's key if it is not already (a key change).
+        #[arg(long)]
+        publish: bool,
+    },
+}
+
 /// The relation types discovery looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Rel {
@@ -134,16 +216,14 @@ pub enum Rel {
     Pgpkey,
 }
 
-/// Where the client's account lives.
+/// Where the client's account lives: these flags, or the account `cloudim
+/// init` set up.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClientArgs {
     /// Your provider's base URL.
     #[arg(long, env = "CLOUDIM_PROVIDER")]
-    pub provider: String,
+    pub provider: Option<String>,
     /// Your account's token.
     #[arg(long, env = "CLOUDIM_TOKEN", hide_env_values = true)]
-    pub token: String,
-    /// Print the provider's JSON answer instead of text.
-    #[arg(long)]
-    pub json: bool,
+    pub token: Option<String>,
 }

@@ -1,34 +1,42 @@
 //! The client commands of the handshake: thin calls to the account's
 //! provider, printed for a person (or as JSON with `--json`).
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde_json::Value;
 
 use crate::args::ClientArgs;
+use crate::chat::{Api, Home};
+use crate::output::Out;
 
-/// One call to the provider; the JSON answer, or an error naming the
-/// provider's message.
-pub async fn call(c: &ClientArgs, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
-    let url = format!("{}{path}", c.provider.trim_end_matches('/'));
-    let mut req = reqwest::Client::builder().no_proxy().build()?.request(method, &url).bearer_auth(&c.token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.with_context(|| format!("the provider at {} is unreachable", c.provider))?;
-    let status = resp.status();
-    let v: Value = resp.json().await.unwrap_or(Value::Null);
-    if !status.is_success() {
-        bail!("{}", v["error"].as_str().map(str::to_owned).unwrap_or_else(|| format!("the provider answered {status}")));
-    }
-    Ok(v)
+/// The provider and token of a handshake command: the flags, or the
+/// account `cloudim init` set up.
+pub struct Client {
+    api: Api,
+    out: Out,
 }
 
-/// Prints an answer: JSON, or the text `human` makes of it.
-pub fn show(c: &ClientArgs, v: &Value, human: impl Fn(&Value) -> String) {
-    if c.json {
-        println!("{v}");
-    } else {
-        println!("{}", human(v));
+impl Client {
+    /// Flags first, then the home's account.
+    pub fn resolve(args: ClientArgs, home: Option<&std::path::Path>, out: Out) -> anyhow::Result<Self> {
+        let (provider, token) = match (args.provider, args.token) {
+            (Some(p), Some(t)) => (p, t),
+            (p, t) => {
+                let account = Home::resolve(home)?.account().context("give --provider and --token, or set up an account with `cloudim init`")?;
+                (p.unwrap_or(account.provider), t.unwrap_or(account.token))
+            }
+        };
+        Ok(Self { api: Api::new(&provider, Some(token))?, out })
+    }
+
+    /// One call to the provider; the JSON answer, or an error naming the
+    /// provider's message.
+    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
+        Ok(self.api.raw(method, path, body).await?)
+    }
+
+    /// Prints an answer: JSON, or the text `human` makes of it.
+    pub fn show(&self, v: &Value, human: impl Fn(&Value) -> String) {
+        self.out.show(v, |v| human(v));
     }
 }
 

@@ -66,9 +66,13 @@ async fn handshake_both_ways(a: StoreChoice, b: StoreChoice) {
     assert_eq!(bob.wait_inbox(a_feed, 1, WAIT).await.len(), 1);
     assert_eq!(bob.publish(b_feed, "m1", "-----BEGIN PGP MESSAGE-----\nciphertext two\n-----END PGP MESSAGE-----").await, 201);
     assert_eq!(alice.wait_inbox(b_feed, 1, WAIT).await.len(), 1);
-    // Feed titles name nobody.
+    // Feed titles name nobody; the channel carries the publisher's key
+    // (which is public, and linked from the identity page anyway).
     let doc = client().get(a_feed).send().await.unwrap().text().await.unwrap();
-    assert!(!doc.contains("bob") && !doc.contains("alice"), "{doc}");
+    let parsed = cloudim_protocol::FeedDocument::parse(doc.as_bytes()).unwrap();
+    assert!(!parsed.title.contains("bob") && !parsed.title.contains("alice"), "{doc}");
+    let key = parsed.publisher.expect("the channel names the publisher's key");
+    assert_eq!(key.fingerprint, alice.fingerprint);
 
     // Inviting again while the conversation is open is a conflict.
     assert_eq!(alice.invite(&bob.identity).await.0, 409);

@@ -22,6 +22,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/health/handshake", get(|| async { "ok" }))
         .route("/pm", get(endpoint_info).post(pm).layer(DefaultBodyLimit::max(MAX_PM_MESSAGE)))
+        .route("/account", get(whoami))
         .route("/account/key", put(put_key).get(get_key).layer(DefaultBodyLimit::max(MAX_KEY_BYTES * 2)))
         .route("/invitations", post(invite).get(list_invitations).layer(DefaultBodyLimit::max(4096)))
         .route("/invitations/{id}/{action}", post(decide))
@@ -49,6 +50,12 @@ async fn pm(State(state): State<AppState>, RequestOrigin(origin): RequestOrigin,
         Ok(None) => Ok(Json(serde_json::json!({ "status": "ok" })).into_response()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `GET /account`: who the token belongs to.
+async fn whoami(auth: Authenticated) -> Result<Response, ApiError> {
+    let identity = cloudim_protocol::identity::hosted_identity(&auth.origin, &auth.account).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(Json(serde_json::json!({ "name": auth.account.as_str(), "tenant": auth.origin.tenant().as_str(), "identity": identity.as_str() })).into_response())
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,136 @@
+//! From feed items to messages: open each item, check its inner header
+//! against where it was found, check the sender's numbering, and join the
+//! parts of long messages. Anything that does not check out becomes a
+//! warning, never a message.
+
+use cloudim_crypto::{PublicKey, SecretKey, open};
+use cloudim_protocol::envelope::{Envelope, InnerHeader};
+use serde::Serialize;
+
+/// Where an item was found, which its signed header must repeat.
+pub struct Expect<'a> {
+    /// The sender's identity.
+    pub from: &'a str,
+    /// The recipient's identity.
+    pub to: &'a str,
+    /// The feed's URL.
+    pub feed: &'a str,
+}
+
+/// One opened and checked item.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// Its sequence number in the feed.
+    pub feed_seq: u64,
+    /// Its signed header.
+    pub header: InnerHeader,
+    /// Its body.
+    pub body: Vec<u8>,
+}
+
+/// A whole message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChatMessage {
+    /// The conversation's peer (identity URL).
+    pub peer: String,
+    /// Whether we sent it.
+    pub from_me: bool,
+    /// The sender's identity URL.
+    pub sender: String,
+    /// The message id.
+    pub msg: String,
+    /// When the sender composed it (Unix milliseconds).
+    pub sent_at_ms: u64,
+    /// The text (exactly the bytes sent; lossy only if they are not UTF-8).
+    pub text: String,
+    /// The exact bytes sent.
+    #[serde(skip)]
+    pub body: Vec<u8>,
+    /// The feed sequence number of its last part.
+    pub last_feed_seq: u64,
+}
+
+/// Opens one item with any of our keys (the current one first; earlier
+/// ones still open old messages) and checks its header. `Err` says why it
+/// is not shown.
+pub fn check_item(keys: &[&SecretKey], trusted: &[&PublicKey], expect: &Expect<'_>, feed_seq: u64, guid: &str, payload: &str) -> Result<Part, String> {
+    if trusted.is_empty() {
+        return Err("no key is pinned for the sender, so nothing from them can be verified".into());
+    }
+    let mut result = Err("we hold no key".to_owned());
+    for key in keys {
+        result = open(payload.as_bytes(), key, trusted).map_err(|e| e.to_string());
+        if !matches!(result, Err(ref e) if e == &cloudim_crypto::CryptoError::NotForUs.to_string()) {
+            break;
+        }
+    }
+    let opened = result?;
+    let env = Envelope::decode(&opened.plaintext).map_err(|e| e.to_string())?;
+    let h = &env.header;
+    let mismatch = |what: &str, got: &str, want: &str| Err(format!("its signed header names {what} {got}, but it was found as {want}"));
+    if h.from != expect.from {
+        return mismatch("sender", &h.from, expect.from);
+    }
+    if h.to != expect.to {
+        return mismatch("recipient", &h.to, expect.to);
+    }
+    if h.feed != expect.feed {
+        return mismatch("feed", &h.feed, expect.feed);
+    }
+    if h.guid != guid {
+        return mismatch("guid", &h.guid, guid);
+    }
+    Ok(Part { feed_seq, header: env.header, body: env.body })
+}
+
+/// Checks the sender's numbering over consecutive parts (`last` is the
+/// highest number already accepted) and joins parts into messages.
+/// Returns the messages, the warnings, the new highest number, and the
+/// parts of a message still incomplete at the end.
+pub fn assemble(peer: &str, from_me: bool, mut last: u64, parts: Vec<Part>) -> (Vec<ChatMessage>, Vec<String>, u64, Vec<Part>) {
+    let mut messages = Vec::new();
+    let mut warnings = Vec::new();
+    let mut pending: Vec<Part> = Vec::new();
+    for part in parts {
+        let seq = part.header.seq;
+        if seq <= last {
+            warnings.push(format!(
+                "an item from {} numbered {seq} came after {last}: replayed or out of order, not shown",
+                part.header.from
+            ));
+            continue;
+        }
+        if seq > last + 1 {
+            let missing = seq - last - 1;
+            warnings.push(format!("{missing} item(s) from {} are missing before number {seq} (dropped or withheld)", part.header.from));
+        }
+        last = seq;
+        if pending.first().is_some_and(|p| p.header.msg != part.header.msg) {
+            warnings.push(format!("message {} from {} is incomplete", pending[0].header.msg, pending[0].header.from));
+            pending.clear();
+        }
+        if part.header.part as usize != pending.len() {
+            warnings.push(format!("part {} of message {} arrived out of order; not shown", part.header.part, part.header.msg));
+            pending.clear();
+            continue;
+        }
+        let parts = part.header.parts as usize;
+        pending.push(part);
+        if pending.len() == parts {
+            let first = &pending[0].header;
+            let body: Vec<u8> = pending.iter().flat_map(|p| p.body.iter().copied()).collect();
+            messages.push(ChatMessage {
+                peer: peer.to_owned(),
+                from_me,
+                sender: first.from.clone(),
+                msg: first.msg.clone(),
+                sent_at_ms: first.sent_at_ms,
+                text: String::from_utf8_lossy(&body).into_owned(),
+                body,
+                last_feed_seq: pending.last().map(|p| p.feed_seq).unwrap_or(0),
+            });
+            pending.clear();
+        }
+    }
+    (messages, warnings, last, pending)
+}
