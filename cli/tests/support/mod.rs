@@ -73,7 +73,8 @@ pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-/// Whether `needle` occurs in `hay`.
+/// Whether `needle` (text) occurs in `hay`.
 pub fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+    let (hay, needle) = (String::from_utf8_lossy(hay), String::from_utf8_lossy(needle));
+    !needle.is_empty() && hay.contains(needle.as_ref())
 }
