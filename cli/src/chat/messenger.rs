@@ -94,7 +94,11 @@ pub struct History {
 pub struct WatchState {
     cursors: HashMap<String, Option<u64>>,
     held: HashMap<String, Vec<Part>>,
+    synced: Option<std::time::Instant>,
 }
+
+/// How often a watch asks the provider for new conversations.
+const WATCH_SYNC_EVERY: Duration = Duration::from_secs(5);
 
 /// Unix milliseconds now.
 pub fn now_ms() -> u64 {
@@ -567,8 +571,16 @@ impl Messenger {
     /// `wait` for new messages in any conversation. Messages returned are
     /// marked read.
     pub async fn watch_once(&self, state: &mut WatchState, wait: Duration) -> Result<(Vec<ChatMessage>, Vec<String>), ChatError> {
-        let _ = self.flush().await?;
-        let peers = self.sync().await?;
+        if !Outbox::of(&self.home).pending()?.is_empty() {
+            self.flush().await?;
+        }
+        let peers = if state.synced.is_none_or(|t| t.elapsed() >= WATCH_SYNC_EVERY) {
+            let peers = self.sync().await?;
+            state.synced = Some(std::time::Instant::now());
+            peers
+        } else {
+            self.peers()?
+        };
         let mut cursors = BTreeMap::new();
         for p in &peers {
             let c = state.cursors.entry(p.their_feed.clone()).or_insert(p.read_upto);
