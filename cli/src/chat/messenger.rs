@@ -315,12 +315,12 @@ impl Messenger {
         let pinned = p.trusted.last().ok_or_else(|| ChatError::Local(format!("no key is pinned for {} yet: their key could not be fetched; try again", p.identity)))?;
         let theirs = PublicKey::parse(pinned.as_bytes())?;
         // A changed key at their key URL stops the send until trusted.
-        if let Ok(now) = self.fetch_key(&p.their_key_url).await {
-            if now.fingerprint() != theirs.fingerprint() {
-                let warning = format!("their key URL now serves {}", now.fingerprint());
-                PeerState::update(&self.home, &p, |e| e.warning = Some(warning)).await?;
-                return Err(ChatError::KeyChanged { peer: p.identity.clone(), pinned: theirs.fingerprint().as_str().to_owned(), now: now.fingerprint().as_str().to_owned() });
-            }
+        if let Ok(now) = self.fetch_key(&p.their_key_url).await
+            && now.fingerprint() != theirs.fingerprint()
+        {
+            let warning = format!("their key URL now serves {}", now.fingerprint());
+            PeerState::update(&self.home, &p, |e| e.warning = Some(warning)).await?;
+            return Err(ChatError::KeyChanged { peer: p.identity.clone(), pinned: theirs.fingerprint().as_str().to_owned(), now: now.fingerprint().as_str().to_owned() });
         }
         let in_feed = self.next_seq_in_own_feed(&p).await.unwrap_or(1);
         let msg = random_id();
@@ -551,7 +551,7 @@ impl Messenger {
             }
             out.push(Chat { peer: p.identity.clone(), unread, last_activity_ms: last, fingerprint: p.pinned.clone(), warning: p.warning.clone() });
         }
-        out.sort_by(|a, b| b.last_activity_ms.cmp(&a.last_activity_ms));
+        out.sort_by_key(|c| std::cmp::Reverse(c.last_activity_ms));
         let invitations = self
             .api
             .invitations()
@@ -643,10 +643,10 @@ impl Messenger {
         if let Ok(k) = self.fetch_key(&p.their_key_url).await {
             found.push(k);
         }
-        if let Ok(Got::Body(bytes, _)) = self.api.get(&p.their_feed, None).await {
-            if let Some(k) = FeedDocument::parse(&bytes).ok().and_then(|d| d.publisher).and_then(|k| PublicKey::parse(k.armored.as_bytes()).ok()) {
-                found.push(k);
-            }
+        if let Ok(Got::Body(bytes, _)) = self.api.get(&p.their_feed, None).await
+            && let Some(k) = FeedDocument::parse(&bytes).ok().and_then(|d| d.publisher).and_then(|k| PublicKey::parse(k.armored.as_bytes()).ok())
+        {
+            found.push(k);
         }
         let Some(key) = found.iter().find(|k| k.fingerprint() == want) else {
             let seen: Vec<String> = found.iter().map(|k| k.fingerprint().as_str().to_owned()).collect();

@@ -54,10 +54,10 @@ impl PeerState {
         };
         for entry in entries {
             let path = entry?.path();
-            if path.extension().is_some_and(|e| e == "json") {
-                if let Some(p) = read_json::<Self>(&path)? {
-                    out.push(p);
-                }
+            if path.extension().is_some_and(|e| e == "json")
+                && let Some(p) = read_json::<Self>(&path)?
+            {
+                out.push(p);
             }
         }
         out.sort_by(|a, b| a.identity.cmp(&b.identity));

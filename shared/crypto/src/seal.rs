@@ -59,7 +59,7 @@ pub struct Opened {
 /// it. Anything else (no signature, a bad one, an unknown signer, a broken
 /// integrity check) is an error, never plaintext.
 pub fn open(message: &[u8], me: &SecretKey, trusted: &[&PublicKey]) -> Result<Opened, CryptoError> {
-    let helper = Helper { me, trusted: trusted.iter().map(|k| k.cert.clone()).collect(), signer: None, for_us: false };
+    let helper = Helper { me, trusted: trusted.iter().map(|k| k.cert.clone()).collect(), signer: None };
     let mut decryptor = match DecryptorBuilder::from_bytes(message).and_then(|b| b.with_policy(&POLICY, None, helper)) {
         Ok(d) => d,
         Err(e) => return Err(classify(e)),
@@ -82,7 +82,6 @@ struct Helper<'a> {
     me: &'a SecretKey,
     trusted: Vec<Cert>,
     signer: Option<Fingerprint>,
-    for_us: bool,
 }
 
 impl VerificationHelper for Helper<'_> {
@@ -138,11 +137,10 @@ impl DecryptionHelper for Helper<'_> {
                 if !matches {
                     continue;
                 }
-                if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo) {
-                    if decrypt(algo, &sk) {
-                        self.for_us = true;
-                        return Ok(None);
-                    }
+                if let Some((algo, sk)) = pkesk.decrypt(&mut pair, sym_algo)
+                    && decrypt(algo, &sk)
+                {
+                    return Ok(None);
                 }
             }
         }
