@@ -18,6 +18,8 @@ async fn bad_requests_get_clear_4xx_and_store_nothing() {
     let unknown = "ffffffffffffffffffffffffffffffff";
     let dead = "http://127.0.0.1:1/x"; // nothing listens there
 
+    let cursors: serde_json::Map<String, serde_json::Value> = (0..1001).map(|i| (format!("http://x.example/feeds/{i}"), serde_json::Value::Null)).collect();
+    let too_many_cursors = serde_json::to_vec(&serde_json::json!({ "cursors": cursors })).unwrap();
     // (method, path, content type, auth, body, status, words the message must contain)
     let cases: Vec<(&str, String, &str, Option<&str>, Vec<u8>, u16, &str)> = vec![
         ("POST", "/pleaseNotify".into(), form, None, b"port=80&path=/x&protocol=http-post".to_vec(), 400, "url1"),
@@ -53,6 +55,14 @@ async fn bad_requests_get_clear_4xx_and_store_nothing() {
         ("POST", "/follows".into(), "application/json", Some(&token), b"{\"url\":\"ftp://x\"}".to_vec(), 400, "not an absolute http"),
         ("POST", "/rsscloud/callback".into(), form, None, format!("url={b}/feeds/{unknown}").into_bytes(), 404, "no account here follows"),
         ("GET", "/inbox?feed=nope".into(), "", Some(&token), vec![], 400, "not an absolute http"),
+        ("POST", "/inbox/watch".into(), "application/json", None, b"{\"cursors\":{}}".to_vec(), 401, "bearer token"),
+        ("POST", "/inbox/watch".into(), "application/json", Some(&token), b"{\"cursors\":[]}".to_vec(), 400, "must be JSON"),
+        ("POST", "/inbox/watch".into(), "application/json", Some(&token), b"{\"cursors\":{\"ftp://x\":1}}".to_vec(), 400, "not an absolute http"),
+        ("POST", "/inbox/watch".into(), "application/json", Some(&token), b"{\"cursors\":{},\"wait\":5}".to_vec(), 400, "unknown field"),
+        ("POST", "/inbox/watch".into(), "application/json", Some(&token), too_many_cursors, 400, "at most 1000 feeds"),
+        ("POST", "/inbox/watch".into(), "application/json", Some(&token), vec![b' '; 300 * 1024], 413, ""),
+        ("POST", "/accounts".into(), "application/json", None, b"{\"name\":\"mallory\"}".to_vec(), 403, "does not take open registrations"),
+        ("GET", "/account".into(), "", None, vec![], 401, "bearer token"),
     ];
     let c = client();
     for (method, path, ctype, auth, body, status, words) in cases {
@@ -84,5 +94,28 @@ async fn bad_requests_get_clear_4xx_and_store_nothing() {
     assert!(app.state.provider.ports.subscriptions.list(&tenant, &feed).await.unwrap().is_empty());
     let doc = FeedDocument::parse(&c.get(&url).send().await.unwrap().bytes().await.unwrap()).unwrap();
     assert_eq!(doc.items.iter().map(|i| i.guid.to_string()).collect::<Vec<_>>(), ["ok-1"]);
+    app.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn open_registration_is_validated_and_rate_limited() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_app(&local_config(dir.path(), &["--open-registration", "--registrations-per-hour", "2"]), 0).await;
+    let c = client();
+    let register = |name: &'static str| c.post(format!("{}/accounts", app.base)).json(&serde_json::json!({ "name": name })).send();
+    let r = register("Bad Name").await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("account name"));
+    let r = register("alice").await.unwrap();
+    assert_eq!(r.status(), 201);
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["identity"], format!("{}/u/alice", app.base));
+    let me: serde_json::Value = c.get(format!("{}/account", app.base)).bearer_auth(v["token"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["name"], "alice");
+    assert_eq!(register("alice").await.unwrap().status(), 409);
+    let r = register("carol").await.unwrap();
+    assert_eq!(r.status(), 429, "two registrations an hour");
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(r.text().await.unwrap().contains("too many registrations"));
     app.stop();
 }

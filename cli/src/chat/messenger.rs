@@ -251,6 +251,7 @@ impl Messenger {
                 trusted: Vec::new(),
                 pinned: None,
                 warning: None,
+                changed_to: None,
                 next_seq: 1,
                 their_last_seq: 0,
                 read_upto: None,
@@ -319,7 +320,12 @@ impl Messenger {
             && now.fingerprint() != theirs.fingerprint()
         {
             let warning = format!("their key URL now serves {}", now.fingerprint());
-            PeerState::update(&self.home, &p, |e| e.warning = Some(warning)).await?;
+            let now_fpr = now.fingerprint().as_str().to_owned();
+            PeerState::update(&self.home, &p, |e| {
+                e.warning = Some(warning);
+                e.changed_to = Some(now_fpr);
+            })
+            .await?;
             return Err(ChatError::KeyChanged { peer: p.identity.clone(), pinned: theirs.fingerprint().as_str().to_owned(), now: now.fingerprint().as_str().to_owned() });
         }
         let in_feed = self.next_seq_in_own_feed(&p).await.unwrap_or(1);
@@ -363,10 +369,9 @@ impl Messenger {
     }
 
     fn key_changed(&self, p: &PeerState, warning: &str) -> ChatError {
-        ChatError::KeyChanged {
-            peer: p.identity.clone(),
-            pinned: p.pinned.clone().unwrap_or_else(|| "nothing".into()),
-            now: warning.rsplit(' ').next().unwrap_or("?").trim_end_matches(')').to_owned(),
+        match &p.changed_to {
+            Some(now) => ChatError::KeyChanged { peer: p.identity.clone(), pinned: p.pinned.clone().unwrap_or_else(|| "nothing".into()), now: now.clone() },
+            None => ChatError::Local(format!("{}: {warning}", p.identity)),
         }
     }
 
@@ -438,8 +443,8 @@ impl Messenger {
             }
             Err(e) => return Err(e),
         };
-        let feed_warning = match (&publisher, &p.pinned) {
-            (Some(fpr), Some(pinned)) if fpr != pinned => Some(format!("their feed now names key {fpr}")),
+        let feed_changed = match (&publisher, &p.pinned) {
+            (Some(fpr), Some(pinned)) if fpr != pinned => Some(fpr.clone()),
             _ => None,
         };
         let theirs_expect = Expect { from: &p.identity, to: &self.account.identity, feed: &p.their_feed };
@@ -453,8 +458,11 @@ impl Messenger {
             }
             e.their_last_seq = e.their_last_seq.max(last);
             e.last_activity_ms = e.last_activity_ms.max(newest_sent.unwrap_or(0));
-            if e.warning.is_none() {
-                e.warning = feed_warning;
+            if e.warning.is_none()
+                && let Some(fpr) = feed_changed
+            {
+                e.warning = Some(format!("their feed now names key {fpr}"));
+                e.changed_to = Some(fpr);
             }
         })
         .await?;
@@ -663,6 +671,7 @@ impl Messenger {
             e.trusted.push(armored);
             e.pinned = Some(want.as_str().to_owned());
             e.warning = None;
+            e.changed_to = None;
         })
         .await?;
         Ok(p.identity)

@@ -28,6 +28,10 @@ pub struct PeerState {
     pub pinned: Option<String>,
     /// A loud warning to repeat until resolved (a changed key).
     pub warning: Option<String>,
+    /// The fingerprint their key URL or feed names now, when it is not
+    /// the pinned one.
+    #[serde(default)]
+    pub changed_to: Option<String>,
     /// The number our next item in our feed gets (from 1).
     pub next_seq: u64,
     /// The highest number seen on their items so far.
