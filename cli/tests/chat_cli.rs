@@ -113,6 +113,16 @@ async fn chatting_from_the_command_line() {
     let (code, out, _) = run(&ha, &["key", "export"], None, &[]).await;
     assert!(code == 0 && out.starts_with("-----BEGIN PGP PRIVATE KEY BLOCK-----"), "{out}");
 
+    // A passphrase protects the stored key: without it the key stays locked.
+    let he = w.home("erin");
+    let (code, _, err) = run(&he, &["init", "--provider", &w.a.base, "--name", "erin"], None, &[("CLOUDIM_PASSPHRASE", "correct horse")]).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&he, &["key", "show"], None, &[]).await;
+    assert_eq!(code, 4);
+    assert!(err.contains("passphrase"), "{err}");
+    let (code, out, err) = run(&he, &["key", "show"], None, &[("CLOUDIM_PASSPHRASE", "correct horse")]).await;
+    assert_eq!((code, out.trim().len()), (0, 40), "{err}");
+
     // Without --home the XDG directories are used.
     let xdg = tempfile::tempdir().unwrap();
     let (cfg, data) = (xdg.path().join("cfg"), xdg.path().join("data"));

@@ -134,3 +134,74 @@ pub fn assemble(peer: &str, from_me: bool, mut last: u64, parts: Vec<Part>) -> (
     }
     (messages, warnings, last, pending)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use cloudim_crypto::seal;
+
+    const A: &str = "https://a.example/u/alice";
+    const B: &str = "https://b.example/u/bob";
+    const FEED: &str = "https://a.example/feeds/0123";
+
+    fn header(seq: u64, guid: &str, msg: &str, part: u32, parts: u32) -> InnerHeader {
+        InnerHeader { from: A.into(), to: B.into(), feed: FEED.into(), guid: guid.into(), seq, msg: msg.into(), part, parts, sent_at_ms: seq }
+    }
+
+    fn part(seq: u64, msg: &str, part_no: u32, parts: u32, body: &str) -> Part {
+        Part { feed_seq: seq, header: header(seq, &format!("g{seq}"), msg, part_no, parts), body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn a_header_that_does_not_match_where_the_item_was_found_is_refused() {
+        let alice = SecretKey::generate("alice").unwrap();
+        let bob = SecretKey::generate("bob").unwrap();
+        let item = seal(&Envelope { header: header(1, "g1", "m", 0, 1), body: b"hi".to_vec() }.encode(), &alice, &[&bob.public()]).unwrap();
+        let trusted = [&alice.public()];
+        let here = Expect { from: A, to: B, feed: FEED };
+        assert_eq!(check_item(&[&bob], &trusted, &here, 0, "g1", &item).unwrap().body, b"hi");
+        // Replayed into another feed, under another GUID, or claimed for another sender.
+        let other_feed = Expect { feed: "https://a.example/feeds/9999", ..here };
+        assert!(check_item(&[&bob], &trusted, &other_feed, 0, "g1", &item).unwrap_err().contains("names feed"));
+        assert!(check_item(&[&bob], &trusted, &here, 5, "g2", &item).unwrap_err().contains("names guid"));
+        let as_carol = Expect { from: "https://c.example/u/carol", ..here };
+        assert!(check_item(&[&bob], &trusted, &as_carol, 0, "g1", &item).unwrap_err().contains("names sender"));
+        // Signed by a key not pinned for the sender.
+        let mallory = SecretKey::generate("mallory").unwrap();
+        let forged = seal(&Envelope { header: header(1, "g1", "m", 0, 1), body: b"hi".to_vec() }.encode(), &mallory, &[&bob.public()]).unwrap();
+        assert!(check_item(&[&bob], &trusted, &here, 0, "g1", &forged).unwrap_err().contains("not signed by the expected key"));
+        // Not an envelope at all, though properly sealed.
+        let raw = seal(b"just text", &alice, &[&bob.public()]).unwrap();
+        assert!(check_item(&[&bob], &trusted, &here, 0, "g1", &raw).unwrap_err().contains("not a cloudim envelope"));
+        // Nothing pinned: nothing verifies.
+        assert!(check_item(&[&bob], &[], &here, 0, "g1", &item).unwrap_err().contains("no key is pinned"));
+    }
+
+    #[test]
+    fn numbering_reveals_replays_reordering_and_gaps() {
+        let (msgs, warnings, last, held) = assemble(A, false, 0, vec![part(1, "m1", 0, 1, "one"), part(2, "m2", 0, 1, "two")]);
+        assert_eq!((msgs.len(), warnings.len(), last, held.len()), (2, 0, 2, 0));
+
+        let (msgs, warnings, _, _) = assemble(A, false, 2, vec![part(2, "m2", 0, 1, "two again"), part(3, "m3", 0, 1, "three")]);
+        assert_eq!(msgs.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["three"]);
+        assert!(warnings[0].contains("replayed or out of order"), "{warnings:?}");
+
+        let (msgs, warnings, last, _) = assemble(A, false, 3, vec![part(6, "m6", 0, 1, "six")]);
+        assert_eq!((msgs.len(), last), (1, 6));
+        assert!(warnings[0].contains("2 item(s)") && warnings[0].contains("missing"), "{warnings:?}");
+    }
+
+    #[test]
+    fn parts_join_in_order_and_an_unfinished_message_is_held() {
+        let (msgs, warnings, _, held) = assemble(A, false, 0, vec![part(1, "m", 0, 3, "ab"), part(2, "m", 1, 3, "cd"), part(3, "m", 2, 3, "ef"), part(4, "n", 0, 2, "x")]);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(msgs[0].body, b"abcdef");
+        assert_eq!(msgs[0].last_feed_seq, 3);
+        assert_eq!(held.len(), 1, "the second message waits for its last part");
+        let (msgs, _, _, held) = assemble(A, false, 4, held.into_iter().chain([part(5, "n", 1, 2, "y")]).collect::<Vec<_>>()[1..].to_vec());
+        assert!(msgs.is_empty() && held.is_empty(), "a part without its first part is not shown");
+    }
+}
