@@ -75,6 +75,10 @@ pub struct Config {
     /// Invitation notices accepted per sending provider per hour.
     #[arg(long, env = "CLOUDIM_NOTICES_PER_PROVIDER_HOUR", default_value_t = 200)]
     pub notices_per_provider_hour: u64,
+    /// On AWS: the notify function (name or ARN) that publish invokes
+    /// asynchronously for each fan-out. Without it, fan-outs run in-process.
+    #[arg(long, env = "CLOUDIM_FANOUT_FUNCTION")]
+    pub fanout_function: Option<String>,
     /// Let anyone create an account with `POST /accounts` (`cloudim init --name`).
     #[arg(long, env = "CLOUDIM_OPEN_REGISTRATION", default_value_t = false)]
     pub open_registration: bool,

@@ -6,7 +6,7 @@ mod config;
 mod run;
 
 pub use config::{Config, StoreKind};
-pub use run::{init_tracing, run_lambda, serve_local};
+pub use run::{init_tracing, lambda_router, run_lambda, serve_local};
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cloudim_domain::dispatch::{LocalDispatcher, run_fanouts};
 use cloudim_domain::{
-    AccountStore, DiscoveryCache, FanoutSettings, FeedStore, HandshakeSettings, HandshakeStore, InboxStore, Ports, Provider, Settings, SubscriptionStore, SystemClock,
+    AccountStore, DiscoveryCache, Dispatcher, FanoutSettings, FeedStore, HandshakeSettings, HandshakeStore, InboxStore, Ports, Provider, Settings, SubscriptionStore, SystemClock,
 };
 use cloudim_http::AppState;
 use cloudim_http::state::Secret;
@@ -62,8 +62,8 @@ pub async fn build_with_sdk(config: &Config, sdk: Option<aws_config::SdkConfig>)
                 (store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store)
             }
             StoreKind::Aws => {
-                let sdk = match sdk {
-                    Some(sdk) => sdk,
+                let sdk = match &sdk {
+                    Some(sdk) => sdk.clone(),
                     None => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
                 };
                 let names = cloudim_store_aws::AwsNames { bucket: config.bucket.clone(), table: config.table.clone() };
@@ -84,7 +84,18 @@ pub async fn build_with_sdk(config: &Config, sdk: Option<aws_config::SdkConfig>)
         tracing::warn!("outbound requests to private and loopback addresses are allowed (local development only)");
     }
     let outbound = Arc::new(HttpOutbound::new(policy, Duration::from_millis(config.fanout_timeout_ms)).context("building the HTTP client")?);
-    let (dispatcher, queue) = LocalDispatcher::new();
+    let (local, queue) = LocalDispatcher::new();
+    let dispatcher: Arc<dyn Dispatcher> = match &config.fanout_function {
+        Some(function) => {
+            let sdk = match sdk {
+                Some(sdk) => sdk,
+                None => aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
+            };
+            tracing::info!(function = %function, "fan-outs are asynchronous Lambda invocations");
+            Arc::new(cloudim_store_aws::LambdaDispatcher::new(&sdk, function))
+        }
+        None => Arc::new(local),
+    };
     let settings = Settings {
         paging: Paging::new(config.head_items, config.page_size),
         max_item_bytes: config.max_item_bytes,
@@ -118,7 +129,7 @@ pub async fn build_with_sdk(config: &Config, sdk: Option<aws_config::SdkConfig>)
             discovery,
             outbound: outbound.clone(),
             federation: outbound,
-            dispatcher: Arc::new(dispatcher),
+            dispatcher,
             clock: Arc::new(SystemClock),
         },
         settings,

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
-use cloudim_http::CallerAddr;
+use cloudim_http::{CallerAddr, InternalInvoke};
 
 /// Starts logging: JSON on Lambda (or with `CLOUDIM_LOG_FORMAT=json`),
 /// human-readable otherwise; level from `RUST_LOG` (default `info`).
@@ -37,20 +37,31 @@ pub async fn serve_local(listener: tokio::net::TcpListener, app: Router) -> std:
 }
 
 /// Runs a router as a Lambda function (function URL, API Gateway or ALB
-/// events); the caller's address comes from the request context.
+/// events).
 pub async fn run_lambda(app: Router) -> Result<(), lambda_http::Error> {
+    lambda_http::run(lambda_router(app)).await
+}
+
+/// What the Lambda runner adds to a router: the caller's address from the
+/// request context, and the [`InternalInvoke`] mark on fan-out events (a
+/// direct invocation whose `apiId` is [`cloudim_store_aws::INTERNAL_API_ID`]).
+pub fn lambda_router(app: Router) -> Router {
     use lambda_http::RequestExt;
     use lambda_http::request::RequestContext;
-    let app = app.layer(axum::middleware::map_request(|mut req: Request| async move {
-        let ip = match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
-            Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.clone(),
-            _ => None,
+    app.layer(axum::middleware::map_request(|mut req: Request| async move {
+        let (ip, internal) = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => {
+                (ctx.http.source_ip.clone(), ctx.apiid.as_deref() == Some(cloudim_store_aws::INTERNAL_API_ID))
+            }
+            Some(RequestContext::ApiGatewayV1(ctx)) => (ctx.identity.source_ip.clone(), false),
+            _ => (None, false),
         };
         if let Some(ip) = ip.and_then(|s| s.parse().ok()) {
             req.extensions_mut().insert(CallerAddr(ip));
         }
+        if internal {
+            req.extensions_mut().insert(InternalInvoke);
+        }
         req
-    }));
-    lambda_http::run(app).await
+    }))
 }

@@ -60,6 +60,12 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 #[derive(Debug, Clone, Copy)]
 pub struct CallerAddr(pub IpAddr);
 
+/// Marks a request that arrived as a direct asynchronous invocation of the
+/// function (the fan-out event), never through a URL. The Lambda runner
+/// sets it; nothing else can.
+#[derive(Debug, Clone, Copy)]
+pub struct InternalInvoke;
+
 impl<S: Send + Sync> FromRequestParts<S> for CallerAddr {
     type Rejection = ApiError;
 

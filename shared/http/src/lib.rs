@@ -11,7 +11,7 @@ pub mod publish;
 pub mod state;
 
 pub use error::ApiError;
-pub use extract::CallerAddr;
+pub use extract::{CallerAddr, InternalInvoke};
 pub use state::AppState;
 
 /// Every function's routes on one router: the local all-in-one provider.

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route(&callback, get(callback_challenge).post(callback_notification))
         .route("/follows", post(follow))
         .route("/inbox", get(inbox))
+        .route("/internal/fanout", post(internal_fanout).layer(DefaultBodyLimit::max(4096)))
         .route("/inbox/watch", post(watch_inbox).layer(axum::extract::DefaultBodyLimit::max(256 * 1024)))
         .layer(DefaultBodyLimit::max(MAX_RSSCLOUD_BODY))
         .layer(axum::middleware::map_response(crate::error::json_errors))
@@ -201,4 +202,26 @@ async fn watch_inbox(State(state): State<AppState>, auth: Authenticated, body: B
         .map(|i| serde_json::json!({ "feed": i.feed_url, "seq": i.seq, "guid": i.guid.as_str(), "payload": i.payload, "received_at": i.received_at }))
         .collect();
     Ok(Json(serde_json::json!({ "items": items })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FanoutEvent {
+    tenant: String,
+    feed: String,
+}
+
+/// `POST /internal/fanout` `{"tenant","feed"}`: the asynchronous fan-out
+/// on AWS (publish invokes notify with an `Event` invocation). Answers 404
+/// to anything that did not arrive as such an invocation.
+async fn internal_fanout(State(state): State<AppState>, internal: Option<axum::Extension<crate::InternalInvoke>>, body: Bytes) -> Result<Response, ApiError> {
+    if internal.is_none() {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such route"));
+    }
+    let ev: FanoutEvent = json_body(&body, r#"{"tenant": "…", "feed": "…"}"#)?;
+    let tenant = cloudim_protocol::Tenant::parse(&ev.tenant).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let feed = cloudim_protocol::FeedId::parse(&ev.feed).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let report = state.provider.fanout(&tenant, &feed).await?;
+    tracing::info!(tenant = %tenant, feed = %feed, ?report, "fan-out done");
+    Ok(Json(serde_json::json!({ "delivered": report.delivered, "failed": report.failed, "dropped": report.dropped })).into_response())
 }

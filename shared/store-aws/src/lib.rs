@@ -5,12 +5,18 @@
 //! string partition key `pk`, sort key `sk` and the TTL attribute
 //! `expires_at`. [`keys`] is the only place that knows the key layout and
 //! [`records`] the only place that knows attribute names.
+//!
+//! [`LambdaDispatcher`] is the asynchronous fan-out on AWS: publish hands
+//! "this feed changed" to the notify function with an `Event` invocation.
 
+mod dispatch;
 mod feeds;
 mod handshake;
 mod keys;
 mod records;
 mod tables;
+
+pub use dispatch::{INTERNAL_API_ID, LambdaDispatcher, fanout_event};
 
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification};
 use cloudim_domain::StoreError;
