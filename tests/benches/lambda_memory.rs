@@ -28,10 +28,13 @@ use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+/// One invocation: request id, event, and where its answer goes.
+type Invocation = (String, Value, oneshot::Sender<Value>);
+
 /// The runtime API: events go out on `next`, answers come back by request id.
 #[derive(Clone)]
 struct Runtime {
-    events: Arc<Mutex<mpsc::Receiver<(String, Value, oneshot::Sender<Value>)>>>,
+    events: Arc<Mutex<mpsc::Receiver<Invocation>>>,
     waiting: Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>,
 }
 
@@ -78,7 +81,7 @@ fn event(method: &str, path: &str, query: &str, headers: Value, body: &str) -> V
 struct Function {
     name: &'static str,
     child: std::process::Child,
-    tx: mpsc::Sender<(String, Value, oneshot::Sender<Value>)>,
+    tx: mpsc::Sender<Invocation>,
     n: usize,
 }
 
