@@ -253,8 +253,11 @@ async fn inbox(store: &Arc<dyn StoreDyn>) {
     let t = tenant("a.example");
     let i = store.inbox();
     let url = "http://pub.example/feeds/0123456789abcdef0123456789abcdef";
-    let follow = Follow { feed_url: url.into(), account: name("bob"), next_seq: 0, etag: None, created_at: 1, renewed_at: 1 };
+    let follow = Follow { feed_url: url.into(), account: name("bob"), next_seq: 0, etag: None, created_at: 1, renewed_at: 1, callback_origin: Some("https://a.example".into()) };
+    assert!(!i.follow_tenants().await.unwrap().contains(&t));
     i.put_follow(&t, &follow).await.unwrap();
+    assert!(i.follow_tenants().await.unwrap().contains(&t), "the tenant is listed for renewals");
+    assert_eq!(i.follows_of(&t, url).await.unwrap()[0].callback_origin.as_deref(), Some("https://a.example"));
     i.put_follow(&t, &Follow { account: name("carol"), ..follow.clone() }).await.unwrap();
     i.put_follow(&t, &Follow { feed_url: "http://other.example/f".into(), ..follow.clone() }).await.unwrap();
     assert_eq!(i.follows_of(&t, url).await.unwrap().len(), 2);

@@ -79,6 +79,10 @@ pub struct Config {
     /// asynchronously for each fan-out. Without it, fan-outs run in-process.
     #[arg(long, env = "CLOUDIM_FANOUT_FUNCTION")]
     pub fanout_function: Option<String>,
+    /// Seconds between scheduled renewals of our follows in this process (0:
+    /// none; on AWS an EventBridge schedule sends `/internal/renew` instead).
+    #[arg(long, env = "CLOUDIM_RENEW_EVERY_SECS", default_value_t = 3600)]
+    pub renew_every_secs: u64,
     /// Let anyone create an account with `POST /accounts` (`cloudim init --name`).
     #[arg(long, env = "CLOUDIM_OPEN_REGISTRATION", default_value_t = false)]
     pub open_registration: bool,

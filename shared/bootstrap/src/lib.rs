@@ -38,6 +38,20 @@ pub async fn run_function(router: fn(AppState) -> axum::Router) -> Result<(), la
     run_lambda(router(built.state)).await
 }
 
+/// Renews our follows every `every`, until the provider is dropped.
+async fn renew_periodically(provider: std::sync::Weak<Provider>, every: Duration) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tick.tick().await;
+        let Some(p) = provider.upgrade() else { break };
+        match p.renew_due().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(renewed = n, "follows renewed"),
+            Err(e) => tracing::warn!(error = %e, "renewing follows failed"),
+        }
+    }
+}
+
 /// Builds the provider and the handler state from configuration.
 pub async fn build(config: &Config) -> anyhow::Result<Built> {
     build_with_sdk(config, None).await
@@ -135,6 +149,9 @@ pub async fn build_with_sdk(config: &Config, sdk: Option<aws_config::SdkConfig>)
         settings,
     ));
     let fanout = tokio::spawn(run_fanouts(Arc::downgrade(&provider), queue));
+    if config.renew_every_secs > 0 {
+        tokio::spawn(renew_periodically(Arc::downgrade(&provider), Duration::from_secs(config.renew_every_secs)));
+    }
     let state = AppState { provider, https: config.public_https, admin_token: config.admin_token.clone().map(Secret::new) };
     Ok(Built { state, fanout })
 }

@@ -207,6 +207,12 @@ impl InboxStore for MemoryRecords {
         lock(&self.follows).insert((tenant.clone(), follow.feed_url.clone(), follow.account.clone()), follow.clone());
         Ok(())
     }
+    async fn follow_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let mut out: Vec<Tenant> = lock(&self.follows).keys().map(|(t, _, _)| t.clone()).collect();
+        out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        out.dedup();
+        Ok(out)
+    }
     async fn follows_of(&self, tenant: &Tenant, feed_url: &str) -> Result<Vec<Follow>, StoreError> {
         Ok(lock(&self.follows).iter().filter(|((t, u, _), _)| t == tenant && u == feed_url).map(|(_, f)| f.clone()).collect())
     }

@@ -12,6 +12,16 @@ use cloudim_protocol::{AccountName, FeedDocument, FeedItem, Origin, Tenant};
 
 use crate::{Error, Fetched, Follow, InboxItem, Provider};
 
+/// The origin a stored callback base URL names, if it belongs to `tenant`.
+fn origin_of(base: &str, tenant: &Tenant) -> Option<Origin> {
+    let url = url::Url::parse(base).ok()?;
+    let host = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str()?),
+        None => url.host_str()?.to_owned(),
+    };
+    Origin::from_host(url.scheme() == "https", &host).ok().filter(|o| o.tenant() == tenant)
+}
+
 impl Provider {
     /// Makes `account` follow the feed at `feed_url`: fetch it, register our
     /// callback with its cloud, and record everything it already holds.
@@ -22,8 +32,16 @@ impl Provider {
         let now = self.ports.clock.now();
         let existing = self.ports.inbox.follows_of(tenant, feed_url).await?.into_iter().find(|f| &f.account == account);
         let follow = match existing {
-            Some(f) => Follow { renewed_at: now, ..f },
-            None => Follow { feed_url: feed_url.to_owned(), account: account.clone(), next_seq: 0, etag: None, created_at: now, renewed_at: now },
+            Some(f) => Follow { renewed_at: now, callback_origin: Some(origin.base_url()), ..f },
+            None => Follow {
+                feed_url: feed_url.to_owned(),
+                account: account.clone(),
+                next_seq: 0,
+                etag: None,
+                created_at: now,
+                renewed_at: now,
+                callback_origin: Some(origin.base_url()),
+            },
         };
         // Recorded first: the cloud verifies our callback with a challenge
         // that is answered only for followed feeds.
@@ -44,23 +62,40 @@ impl Provider {
         Ok(!self.ports.inbox.follows_of(tenant, feed_url).await?.is_empty())
     }
 
-    /// Re-registers every follow older than `max_age_secs` (subscriptions
-    /// expire after 25 hours, so this runs at least daily).
-    pub async fn renew_follows(&self, origin: &Origin, max_age_secs: u64) -> Result<usize, Error> {
-        let tenant = origin.tenant();
+    /// Registers again, with each feed's cloud, every follow of every
+    /// tenant last registered more than `settings.follow_renew_after` ago
+    /// (subscriptions lapse 25 hours after registration), then catches up
+    /// on anything missed. Runs on a schedule: hourly in the local
+    /// provider, from an EventBridge schedule on AWS. One feed failing does
+    /// not stop the others; the count of follows renewed is returned.
+    pub async fn renew_due(&self) -> Result<usize, Error> {
         let now = self.ports.clock.now();
+        let max_age = self.settings.follow_renew_after.as_secs();
         let mut renewed = 0;
-        let mut done: Vec<String> = Vec::new();
-        for f in self.ports.inbox.all_follows(tenant).await? {
-            if now.saturating_sub(f.renewed_at) < max_age_secs {
-                continue;
+        for tenant in self.ports.inbox.follow_tenants().await? {
+            let mut done: Vec<(String, String)> = Vec::new();
+            for f in self.ports.inbox.all_follows(&tenant).await? {
+                if now.saturating_sub(f.renewed_at) < max_age {
+                    continue;
+                }
+                let Some(origin) = f.callback_origin.as_deref().and_then(|o| origin_of(o, &tenant)) else {
+                    tracing::warn!(tenant = %tenant, "a follow without a callback origin cannot be renewed; follow the feed again");
+                    continue;
+                };
+                let key = (origin.base_url(), f.feed_url.clone());
+                if !done.contains(&key) {
+                    if let Err(e) = self.register_with_cloud(&origin, &f.feed_url).await {
+                        tracing::warn!(tenant = %tenant, error = %e, "renewing a follow failed; retried at the next run");
+                        continue;
+                    }
+                    done.push(key);
+                }
+                self.ports.inbox.put_follow(&tenant, &Follow { renewed_at: now, ..f.clone() }).await?;
+                renewed += 1;
+                if let Err(e) = self.sync_feed(&tenant, &f.feed_url).await {
+                    tracing::warn!(tenant = %tenant, error = %e, "catching up after a renewal failed");
+                }
             }
-            if !done.contains(&f.feed_url) {
-                self.register_with_cloud(origin, &f.feed_url).await?;
-                done.push(f.feed_url.clone());
-            }
-            self.ports.inbox.put_follow(tenant, &Follow { renewed_at: now, ..f }).await?;
-            renewed += 1;
         }
         Ok(renewed)
     }

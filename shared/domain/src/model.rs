@@ -143,6 +143,9 @@ pub struct Follow {
     pub created_at: u64,
     /// When we last registered with the feed's cloud.
     pub renewed_at: u64,
+    /// Our own base URL (`scheme://host[:port]`) the cloud calls back; a
+    /// renewal registers the same callback again.
+    pub callback_origin: Option<String>,
 }
 
 /// An item of a followed feed, recorded for a local account.

@@ -93,6 +93,8 @@ pub trait InboxStore: Send + Sync {
     async fn follows_of(&self, tenant: &Tenant, feed_url: &str) -> Result<Vec<Follow>, StoreError>;
     /// Every follow of a tenant (for renewals).
     async fn all_follows(&self, tenant: &Tenant) -> Result<Vec<Follow>, StoreError>;
+    /// Every tenant that has ever stored a follow (for scheduled renewals).
+    async fn follow_tenants(&self) -> Result<Vec<Tenant>, StoreError>;
     /// Moves a follow's cursor forward to `next_seq` (never backward) and
     /// records the ETag; a no-op if the stored cursor is already there.
     async fn advance_follow(&self, tenant: &Tenant, feed_url: &str, account: &AccountName, next_seq: u64, etag: Option<&str>) -> Result<(), StoreError>;

@@ -53,6 +53,9 @@ pub struct Settings {
     /// How often a waiting inbox watch re-reads the store (for items
     /// recorded by another process).
     pub inbox_poll_interval: Duration,
+    /// Follows registered longer ago than this are registered again by
+    /// the scheduled renewal (subscriptions lapse after 25 hours).
+    pub follow_renew_after: Duration,
     /// Whether anyone may create an account with `POST /accounts`.
     pub open_registration: bool,
     /// Accounts created through open registration per tenant per hour.
@@ -101,6 +104,7 @@ impl Default for Settings {
             max_catch_up_pages: 1000,
             handshake: HandshakeSettings::default(),
             inbox_poll_interval: Duration::from_millis(500),
+            follow_renew_after: Duration::from_secs(12 * 3600),
             open_registration: false,
             registrations_per_hour: 60,
         }

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/follows", post(follow))
         .route("/inbox", get(inbox))
         .route("/internal/fanout", post(internal_fanout).layer(DefaultBodyLimit::max(4096)))
+        .route("/internal/renew", post(internal_renew))
         .route("/inbox/watch", post(watch_inbox).layer(axum::extract::DefaultBodyLimit::max(256 * 1024)))
         .layer(DefaultBodyLimit::max(MAX_RSSCLOUD_BODY))
         .layer(axum::middleware::map_response(crate::error::json_errors))
@@ -224,4 +225,14 @@ async fn internal_fanout(State(state): State<AppState>, internal: Option<axum::E
     let report = state.provider.fanout(&tenant, &feed).await?;
     tracing::info!(tenant = %tenant, feed = %feed, ?report, "fan-out done");
     Ok(Json(serde_json::json!({ "delivered": report.delivered, "failed": report.failed, "dropped": report.dropped })).into_response())
+}
+
+/// `POST /internal/renew`: the scheduled renewal of our follows on AWS (an
+/// EventBridge schedule invokes notify). 404 to anything else.
+async fn internal_renew(State(state): State<AppState>, internal: Option<axum::Extension<crate::InternalInvoke>>) -> Result<Response, ApiError> {
+    if internal.is_none() {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such route"));
+    }
+    let renewed = state.provider.renew_due().await?;
+    Ok(Json(serde_json::json!({ "renewed": renewed })).into_response())
 }

@@ -37,18 +37,29 @@ impl LambdaDispatcher {
 /// The fan-out event for one feed of one tenant.
 pub fn fanout_event(tenant: &Tenant, feed: &FeedId) -> serde_json::Value {
     let body = serde_json::json!({ "tenant": tenant.as_str(), "feed": feed.as_str() }).to_string();
+    internal_event(tenant.as_str(), "/internal/fanout", &body)
+}
+
+/// The scheduled renewal event (`POST /internal/renew`), which an
+/// EventBridge schedule sends to the notify function as its constant input.
+pub fn renew_event() -> serde_json::Value {
+    internal_event("internal", "/internal/renew", "{}")
+}
+
+/// An API Gateway v2 event for an internal route, marked with [`INTERNAL_API_ID`].
+fn internal_event(host: &str, path: &str, body: &str) -> serde_json::Value {
     serde_json::json!({
         "version": "2.0",
         "routeKey": "$default",
-        "rawPath": "/internal/fanout",
+        "rawPath": path,
         "rawQueryString": "",
-        "headers": { "host": tenant.as_str(), "content-type": "application/json", "x-forwarded-proto": "https" },
+        "headers": { "host": host, "content-type": "application/json", "x-forwarded-proto": "https" },
         "requestContext": {
             "accountId": "internal",
             "apiId": INTERNAL_API_ID,
-            "domainName": tenant.as_str(),
+            "domainName": host,
             "domainPrefix": "internal",
-            "http": { "method": "POST", "path": "/internal/fanout", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "cloudim-publish" },
+            "http": { "method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "cloudim-internal" },
             "requestId": "fanout",
             "routeKey": "$default",
             "stage": "$default",

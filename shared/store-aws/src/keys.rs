@@ -47,6 +47,9 @@ pub(crate) fn follow(t: &Tenant, feed_url: &str, account: &AccountName) -> Key {
     Key { pk: follows_pk(t), sk: format!("{}{account}", follows_of_prefix(feed_url)) }
 }
 
+/// The partition listing every tenant with follows.
+pub(crate) const FOLLOW_TENANTS_PK: &str = "FOLLOW-TENANTS";
+
 pub(crate) fn follows_pk(t: &Tenant) -> String {
     format!("T#{t}#FOLLOWS")
 }

@@ -16,7 +16,7 @@ mod keys;
 mod records;
 mod tables;
 
-pub use dispatch::{INTERNAL_API_ID, LambdaDispatcher, fanout_event};
+pub use dispatch::{INTERNAL_API_ID, LambdaDispatcher, fanout_event, renew_event};
 
 use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TimeToLiveSpecification};
 use cloudim_domain::StoreError;

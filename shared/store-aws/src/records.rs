@@ -143,15 +143,43 @@ pub(crate) struct FollowItem {
     etag: Option<String>,
     created_at: u64,
     renewed_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    callback_origin: Option<String>,
 }
 
 impl FollowItem {
     pub fn new(k: Key, f: &Follow) -> Self {
-        Self { pk: k.pk, sk: k.sk, feed_url: f.feed_url.clone(), account: f.account.to_string(), next_seq: f.next_seq, etag: f.etag.clone(), created_at: f.created_at, renewed_at: f.renewed_at }
+        Self {
+            pk: k.pk,
+            sk: k.sk,
+            feed_url: f.feed_url.clone(),
+            account: f.account.to_string(),
+            next_seq: f.next_seq,
+            etag: f.etag.clone(),
+            created_at: f.created_at,
+            renewed_at: f.renewed_at,
+            callback_origin: f.callback_origin.clone(),
+        }
     }
     pub fn into_domain(self) -> Result<Follow, StoreError> {
-        Ok(Follow { feed_url: self.feed_url, account: name(&self.account)?, next_seq: self.next_seq, etag: self.etag, created_at: self.created_at, renewed_at: self.renewed_at })
+        Ok(Follow {
+            feed_url: self.feed_url,
+            account: name(&self.account)?,
+            next_seq: self.next_seq,
+            etag: self.etag,
+            created_at: self.created_at,
+            renewed_at: self.renewed_at,
+            callback_origin: self.callback_origin,
+        })
     }
+}
+
+/// Marks a tenant as having follows (one item per tenant, written with
+/// every follow), so scheduled renewals find tenants without a scan.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct TenantMark {
+    pub pk: String,
+    pub sk: String,
 }
 
 #[derive(Serialize, Deserialize)]

@@ -195,7 +195,12 @@ impl SubscriptionStore for AwsStore {
 #[async_trait]
 impl InboxStore for AwsStore {
     async fn put_follow(&self, t: &Tenant, f: &Follow) -> Result<(), StoreError> {
+        self.put_item(&TenantMark { pk: keys::FOLLOW_TENANTS_PK.to_owned(), sk: t.as_str().to_owned() }, false).await?;
         self.put_item(&FollowItem::new(keys::follow(t, &f.feed_url, &f.account), f), false).await
+    }
+    async fn follow_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let marks: Vec<TenantMark> = self.query(keys::FOLLOW_TENANTS_PK.to_owned(), None, None, usize::MAX).await?;
+        Ok(marks.into_iter().filter_map(|m| Tenant::parse(&m.sk).ok()).collect())
     }
     async fn follows_of(&self, t: &Tenant, feed_url: &str) -> Result<Vec<Follow>, StoreError> {
         let items: Vec<FollowItem> = self.query(keys::follows_pk(t), Some(keys::follows_of_prefix(feed_url)), None, usize::MAX).await?;

@@ -132,18 +132,28 @@ pub(crate) struct FollowRec {
     pub(crate) etag: Option<String>,
     created_at: u64,
     renewed_at: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    callback_origin: Option<String>,
 }
 
 impl From<&Follow> for FollowRec {
     fn from(f: &Follow) -> Self {
-        Self { feed_url: f.feed_url.clone(), account: f.account.to_string(), next_seq: f.next_seq, etag: f.etag.clone(), created_at: f.created_at, renewed_at: f.renewed_at }
+        Self {
+            feed_url: f.feed_url.clone(),
+            account: f.account.to_string(),
+            next_seq: f.next_seq,
+            etag: f.etag.clone(),
+            created_at: f.created_at,
+            renewed_at: f.renewed_at,
+            callback_origin: f.callback_origin.clone(),
+        }
     }
 }
 
 impl TryFrom<FollowRec> for Follow {
     type Error = StoreError;
     fn try_from(r: FollowRec) -> Result<Self, StoreError> {
-        Ok(Self { feed_url: r.feed_url, account: name(&r.account)?, next_seq: r.next_seq, etag: r.etag, created_at: r.created_at, renewed_at: r.renewed_at })
+        Ok(Self { feed_url: r.feed_url, account: name(&r.account)?, next_seq: r.next_seq, etag: r.etag, created_at: r.created_at, renewed_at: r.renewed_at, callback_origin: r.callback_origin })
     }
 }
 

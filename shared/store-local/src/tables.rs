@@ -94,6 +94,18 @@ impl InboxStore for LocalStore {
     async fn follows_of(&self, tenant: &Tenant, feed_url: &str) -> Result<Vec<Follow>, StoreError> {
         list_json::<FollowRec>(&self.follows_dir(tenant, feed_url)).await?.into_iter().map(Follow::try_from).collect()
     }
+    async fn follow_tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let mut out = Vec::new();
+        for name in list_dirs(&self.root().join("tenants")).await? {
+            if let Ok(t) = Tenant::parse(&name)
+                && tokio::fs::try_exists(self.follows_root(&t)).await.unwrap_or(false)
+            {
+                out.push(t);
+            }
+        }
+        out.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        Ok(out)
+    }
     async fn all_follows(&self, tenant: &Tenant) -> Result<Vec<Follow>, StoreError> {
         let root = self.follows_root(tenant);
         let mut out = Vec::new();
