@@ -62,10 +62,7 @@ fn crypto() {
 }
 
 async fn send_to_watch(n: usize, spacing: Duration) {
-    let w = support::World::start().await;
-    let alice = w.person(&w.a, "alice").await;
-    let bob = w.person(&w.b, "bob").await;
-    support::converse(&alice, &bob).await;
+    let (_w, alice, bob) = support::pair().await;
 
     let arrived: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let watcher = {

@@ -47,6 +47,15 @@ async fn watch_for(m: &Messenger, state: &mut WatchState, n: usize, timeout: Dur
     got
 }
 
+/// Another client of the same home (a `watch` in another window) collecting `n` messages.
+fn watch_in_background(m: &Messenger, n: usize) -> tokio::task::JoinHandle<Vec<ChatMessage>> {
+    let home = m.home.clone();
+    tokio::spawn(async move {
+        let m = Messenger::open(home, None).unwrap();
+        watch_for(&m, &mut WatchState::default(), n, Duration::from_secs(60)).await
+    })
+}
+
 fn text(who: &str, i: usize) -> String {
     format!("{who} says hello #{i} — ünïcødé ✓ secret-marker-{who}-{i:03}")
 }
@@ -56,28 +65,11 @@ async fn two_people_chat_privately_across_providers() {
     let logs = LogBuffer::default();
     tracing_subscriber::fmt().with_writer(logs.clone()).with_max_level(tracing::Level::DEBUG).with_ansi(false).init();
 
-    let w = World::start().await;
-    let alice = w.person(&w.a, "alice").await;
-    let bob = w.person(&w.b, "bob").await;
-    converse(&alice, &bob).await;
+    let (w, alice, bob) = pair().await;
 
     // A hundred messages each way, each watched in real time by the other side.
-    let bob_watch = {
-        let home = bob.home.clone();
-        tokio::spawn(async move {
-            let bob = Messenger::open(home, None).unwrap();
-            let mut st = WatchState::default();
-            watch_for(&bob, &mut st, 100, Duration::from_secs(60)).await
-        })
-    };
-    let alice_watch = {
-        let home = alice.home.clone();
-        tokio::spawn(async move {
-            let alice = Messenger::open(home, None).unwrap();
-            let mut st = WatchState::default();
-            watch_for(&alice, &mut st, 100, Duration::from_secs(60)).await
-        })
-    };
+    let bob_watch = watch_in_background(&bob, 100);
+    let alice_watch = watch_in_background(&alice, 100);
     let bob_id = bob.account.identity.clone();
     let alice_id = alice.account.identity.clone();
     let (ra, rb) = tokio::join!(
@@ -199,10 +191,7 @@ async fn two_people_chat_privately_across_providers() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_changed_key_is_loud_and_sending_needs_trust() {
-    let w = World::start().await;
-    let alice = w.person(&w.a, "alice").await;
-    let mut bob = w.person(&w.b, "bob").await;
-    converse(&alice, &bob).await;
+    let (w, alice, mut bob) = pair().await;
     alice.send("bob", b"before").await.unwrap();
     let old = bob.fingerprint();
 
@@ -246,10 +235,7 @@ async fn a_changed_key_is_loud_and_sending_needs_trust() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn composing_offline_queues_sealed_and_sends_when_back() {
-    let w = World::start().await;
-    let alice = w.person(&w.a, "alice").await;
-    let bob = w.person(&w.b, "bob").await;
-    converse(&alice, &bob).await;
+    let (w, alice, bob) = pair().await;
     let addr = w.a.addr;
     let dir = w.dirs[0].path().to_path_buf();
     let World { a, b, dirs: _dirs, homes: _homes } = w;

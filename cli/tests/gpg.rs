@@ -51,10 +51,7 @@ impl Drop for Gpg {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_item_from_a_feed_decrypts_and_verifies_with_gpg() {
-    let w = World::start().await;
-    let alice = w.person(&w.a, "alice").await;
-    let bob = w.person(&w.b, "bob").await;
-    converse(&alice, &bob).await;
+    let (_w, alice, bob) = pair().await;
     alice.send("bob", "hello gpg ✓\nsecond line".as_bytes()).await.unwrap();
 
     let conv = alice.peers().unwrap().remove(0);

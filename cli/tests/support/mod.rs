@@ -35,6 +35,16 @@ impl World {
     }
 }
 
+/// Two providers, Alice on the first and Bob on the second, in an open
+/// conversation.
+pub async fn pair() -> (World, Messenger, Messenger) {
+    let w = World::start().await;
+    let alice = w.person(&w.a, "alice").await;
+    let bob = w.person(&w.b, "bob").await;
+    converse(&alice, &bob).await;
+    (w, alice, bob)
+}
+
 /// `from` invites `to`; `to` accepts; both clients pin each other.
 pub async fn converse(from: &Messenger, to: &Messenger) {
     let inv = from.api().raw(reqwest::Method::POST, "/invitations", Some(serde_json::json!({ "to": to.account.identity }))).await.unwrap();
