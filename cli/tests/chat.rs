@@ -266,3 +266,43 @@ async fn composing_offline_queues_sealed_and_sends_when_back() {
     let got = watch_for(&bob, &mut st, 2, Duration::from_secs(10)).await;
     assert_eq!(got.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["written on the train", "still on the train"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nothing_readable_reaches_s3_or_dynamodb() {
+    let Some(endpoint) = cloudim_tests::moto_endpoint() else { return };
+    let (sa, sb) = (cloudim_tests::StoreChoice::emulator(&endpoint), cloudim_tests::StoreChoice::emulator(&endpoint));
+    let w = World::start_on(&sa, &sb).await;
+    let alice = w.person(&w.a, "alice").await;
+    let bob = w.person(&w.b, "bob").await;
+    converse(&alice, &bob).await;
+    for i in 0..5 {
+        alice.send("bob", text("alice", i).as_bytes()).await.unwrap();
+        bob.send("alice", text("bob", i).as_bytes()).await.unwrap();
+    }
+    let mut st = WatchState::default();
+    assert_eq!(watch_for(&bob, &mut st, 5, Duration::from_secs(20)).await.len(), 5);
+    assert_eq!(alice.read("bob", 100).await.unwrap().messages.len(), 10);
+
+    let sdk = cloudim_tests::emulator_sdk(&endpoint).await;
+    let (s3, ddb) = (aws_sdk_s3::Client::new(&sdk), aws_sdk_dynamodb::Client::new(&sdk));
+    let mut stored: Vec<Vec<u8>> = Vec::new();
+    for store in [&sa, &sb] {
+        let cloudim_tests::StoreChoice::Emulator { bucket, table, .. } = store else { unreachable!() };
+        let objects = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+        for o in objects.contents() {
+            let body = s3.get_object().bucket(bucket).key(o.key().unwrap()).send().await.unwrap().body.collect().await.unwrap();
+            stored.push(body.into_bytes().to_vec());
+        }
+        let items = ddb.scan().table_name(table).send().await.unwrap();
+        for item in items.items() {
+            stored.push(format!("{item:?}").into_bytes());
+        }
+    }
+    assert!(stored.len() > 20, "{} stored objects and items", stored.len());
+    let secrets: Vec<Vec<u8>> = (0..5).flat_map(|i| [text("alice", i), text("bob", i)]).map(String::into_bytes).chain([alice.account.token.clone().into_bytes(), bob.account.token.clone().into_bytes(), b"PRIVATE KEY BLOCK".to_vec()]).collect();
+    for bytes in &stored {
+        for s in &secrets {
+            assert!(!contains(bytes, s), "S3 or DynamoDB holds {:?}", String::from_utf8_lossy(s));
+        }
+    }
+}

@@ -18,10 +18,19 @@ pub struct World {
     pub homes: tempfile::TempDir,
 }
 
+const PROVIDER_FLAGS: &[&str] = &["--open-registration", "--inbox-poll-ms", "100"];
+
 impl World {
     pub async fn start() -> Self {
-        let (a, b, dirs) = cloudim_tests::two_local_providers(&["--open-registration", "--inbox-poll-ms", "100"]).await;
+        let (a, b, dirs) = cloudim_tests::two_local_providers(PROVIDER_FLAGS).await;
         Self { a, b, dirs, homes: tempfile::tempdir().unwrap() }
+    }
+
+    /// Both providers on S3 and DynamoDB (the emulator), each with its own
+    /// bucket and table.
+    pub async fn start_on(a: &cloudim_tests::StoreChoice, b: &cloudim_tests::StoreChoice) -> Self {
+        let (a, b) = cloudim_tests::two_providers(a, b, PROVIDER_FLAGS).await;
+        Self { a, b, dirs: [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()], homes: tempfile::tempdir().unwrap() }
     }
 
     /// A client home directory for `who` (one per device).
