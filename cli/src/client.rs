@@ -36,7 +36,7 @@ impl Client {
 
     /// Prints an answer: JSON, or the text `human` makes of it.
     pub fn show(&self, v: &Value, human: impl Fn(&Value) -> String) {
-        self.out.show(v, |v| human(v));
+        self.out.show(v, human);
     }
 }
 

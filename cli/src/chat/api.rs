@@ -78,9 +78,6 @@ impl Api {
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }
-        if path.starts_with("/inbox/watch") {
-            req = req.timeout(Duration::from_secs(60));
-        }
         if let Some(b) = body {
             req = req.json(&b);
         }

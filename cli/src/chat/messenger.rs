@@ -579,7 +579,7 @@ impl Messenger {
     /// `wait` for new messages in any conversation. Messages returned are
     /// marked read.
     pub async fn watch_once(&self, state: &mut WatchState, wait: Duration) -> Result<(Vec<ChatMessage>, Vec<String>), ChatError> {
-        if !Outbox::of(&self.home).pending()?.is_empty() {
+        if !Outbox::of(&self.home).is_empty()? {
             self.flush().await?;
         }
         let peers = if state.synced.is_none_or(|t| t.elapsed() >= WATCH_SYNC_EVERY) {

@@ -138,6 +138,15 @@ impl Outbox {
         Ok(())
     }
 
+    /// Whether nothing waits (without reading the items).
+    pub fn is_empty(&self) -> Result<bool, ChatError> {
+        match std::fs::read_dir(&self.dir) {
+            Ok(mut entries) => Ok(!entries.any(|e| e.is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json")))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// What is waiting, oldest first, with the file each is in.
     pub fn pending(&self) -> Result<Vec<(PathBuf, Queued)>, ChatError> {
         let mut paths: Vec<PathBuf> = match std::fs::read_dir(&self.dir) {

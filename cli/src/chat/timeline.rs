@@ -57,14 +57,14 @@ pub fn check_item(keys: &[&SecretKey], trusted: &[&PublicKey], expect: &Expect<'
     if trusted.is_empty() {
         return Err("no key is pinned for the sender, so nothing from them can be verified".into());
     }
-    let mut result = Err("we hold no key".to_owned());
+    let mut result = Err(cloudim_crypto::CryptoError::NotForUs);
     for key in keys {
-        result = open(payload.as_bytes(), key, trusted).map_err(|e| e.to_string());
-        if !matches!(result, Err(ref e) if e == &cloudim_crypto::CryptoError::NotForUs.to_string()) {
+        result = open(payload.as_bytes(), key, trusted);
+        if !matches!(result, Err(cloudim_crypto::CryptoError::NotForUs)) {
             break;
         }
     }
-    let opened = result?;
+    let opened = result.map_err(|e| e.to_string())?;
     let env = Envelope::decode(&opened.plaintext).map_err(|e| e.to_string())?;
     let h = &env.header;
     let mismatch = |what: &str, got: &str, want: &str| Err(format!("its signed header names {what} {got}, but it was found as {want}"));

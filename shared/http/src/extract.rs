@@ -61,10 +61,19 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 pub struct CallerAddr(pub IpAddr);
 
 /// Marks a request that arrived as a direct asynchronous invocation of the
-/// function (the fan-out event), never through a URL. The Lambda runner
-/// sets it; nothing else can.
+/// function (the fan-out and renewal events), never through a URL. The
+/// Lambda runner sets it; nothing else can. As an extractor it answers 404
+/// to every other request, so internal routes do not exist from outside.
 #[derive(Debug, Clone, Copy)]
 pub struct InternalInvoke;
+
+impl<S: Send + Sync> FromRequestParts<S> for InternalInvoke {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts.extensions.get::<InternalInvoke>().copied().ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, "no such route"))
+    }
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for CallerAddr {
     type Rejection = ApiError;

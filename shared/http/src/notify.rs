@@ -215,10 +215,7 @@ struct FanoutEvent {
 /// `POST /internal/fanout` `{"tenant","feed"}`: the asynchronous fan-out
 /// on AWS (publish invokes notify with an `Event` invocation). Answers 404
 /// to anything that did not arrive as such an invocation.
-async fn internal_fanout(State(state): State<AppState>, internal: Option<axum::Extension<crate::InternalInvoke>>, body: Bytes) -> Result<Response, ApiError> {
-    if internal.is_none() {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such route"));
-    }
+async fn internal_fanout(State(state): State<AppState>, _: crate::InternalInvoke, body: Bytes) -> Result<Response, ApiError> {
     let ev: FanoutEvent = json_body(&body, r#"{"tenant": "…", "feed": "…"}"#)?;
     let tenant = cloudim_protocol::Tenant::parse(&ev.tenant).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let feed = cloudim_protocol::FeedId::parse(&ev.feed).map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -229,10 +226,7 @@ async fn internal_fanout(State(state): State<AppState>, internal: Option<axum::E
 
 /// `POST /internal/renew`: the scheduled renewal of our follows on AWS (an
 /// EventBridge schedule invokes notify). 404 to anything else.
-async fn internal_renew(State(state): State<AppState>, internal: Option<axum::Extension<crate::InternalInvoke>>) -> Result<Response, ApiError> {
-    if internal.is_none() {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "no such route"));
-    }
+async fn internal_renew(State(state): State<AppState>, _: crate::InternalInvoke) -> Result<Response, ApiError> {
     let renewed = state.provider.renew_due().await?;
     Ok(Json(serde_json::json!({ "renewed": renewed })).into_response())
 }
