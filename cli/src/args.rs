@@ -169,25 +169,84 @@ pub enum Command {
     },
 }
 
-/// Admin commands.
+/// Admin commands. Each works through a running provider's `/admin` routes
+/// (`--provider URL` with `CLOUDIM_ADMIN_TOKEN`), or directly on the store
+/// the configuration names (`--store aws --bucket … --table …` with AWS
+/// credentials: a deployed stack).
 #[derive(Subcommand)]
 pub enum AdminCommand {
     /// Create an account and print its token (shown once).
     CreateAccount {
         /// The account name (lowercase letters, digits, '_' and '-').
         name: String,
-        /// Create it through a running provider's `/admin/accounts` (needs
-        /// `CLOUDIM_ADMIN_TOKEN`); the tenant is that URL's host.
+        /// The tenant (domain) to create it in; through `--provider`, the
+        /// URL's host when not given, else `127.0.0.1`.
         #[arg(long)]
-        provider: Option<String>,
-        /// Without `--provider`: write directly to the configured store, for
-        /// this tenant (host name).
-        #[arg(long, default_value = "127.0.0.1")]
-        tenant: String,
-        /// Store configuration (without `--provider`).
+        tenant: Option<String>,
+        /// Where to do it.
+        #[command(flatten)]
+        target: AdminTarget,
+    },
+    /// Tenants: the domains a deployment serves, and their limits.
+    Tenant {
+        /// What to do.
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Create the bucket and table the configuration names, if missing (an
+    /// emulator such as moto or LocalStack, via `AWS_ENDPOINT_URL`).
+    CreateResources {
+        /// Store configuration.
         #[command(flatten)]
         config: Config,
     },
+}
+
+/// Tenant commands.
+#[derive(Subcommand)]
+pub enum TenantCommand {
+    /// Serve a domain as a tenant, or change its limits (those given change).
+    Add {
+        /// The domain.
+        domain: String,
+        /// Accounts it may hold.
+        #[arg(long)]
+        max_accounts: Option<u64>,
+        /// Items its accounts may publish per minute, together.
+        #[arg(long)]
+        publishes_per_minute: Option<u64>,
+        /// Bytes of item payloads its feeds may hold.
+        #[arg(long)]
+        max_storage_bytes: Option<u64>,
+        /// Where to do it.
+        #[command(flatten)]
+        target: AdminTarget,
+    },
+    /// Every tenant, with limits and usage.
+    List {
+        /// Where to look.
+        #[command(flatten)]
+        target: AdminTarget,
+    },
+    /// One tenant's limits and usage.
+    Show {
+        /// The domain.
+        domain: String,
+        /// Where to look.
+        #[command(flatten)]
+        target: AdminTarget,
+    },
+}
+
+/// Where an admin command acts: a running provider, or the store directly.
+#[derive(Clone, clap::Args)]
+pub struct AdminTarget {
+    /// A running provider's base URL (needs `CLOUDIM_ADMIN_TOKEN`).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Without `--provider`: the store configuration.
+    #[command(flatten)]
+    pub config: Config,
 }
 
 /// Key commands.

@@ -3,6 +3,7 @@
 //! [`commands::run`]; the chat client is [`chat::Messenger`], which tests
 //! and benchmarks drive directly.
 
+pub mod admin;
 pub mod args;
 pub mod chat;
 pub mod client;

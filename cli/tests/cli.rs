@@ -125,3 +125,51 @@ async fn invite_invitations_and_accept_from_the_command_line() {
     assert_eq!(code, 4);
     assert!(err.contains("already accepted"), "{err}");
 }
+
+/// Runs the binary with the admin token in its environment.
+async fn admin(args: &[&str]) -> (i32, serde_json::Value, String) {
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_cloudim")).arg("--json").args(&args).env("CLOUDIM_ADMIN_TOKEN", ADMIN_TOKEN).env_remove("CLOUDIM_TENANTS").output().unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (out.status.code().unwrap_or(-1), serde_json::from_str(stdout.trim()).unwrap_or(serde_json::Value::Null), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_commands_add_tenants_and_accounts_on_the_store_and_through_a_provider() {
+    // Directly on a store, as an operator with credentials would on a stack.
+    let dir = tempfile::tempdir().unwrap();
+    let store = ["--store", "local", "--data-dir", dir.path().to_str().unwrap(), "--tenants", "a.example"];
+    let with = |head: &[&'static str]| head.iter().copied().chain(store.iter().copied()).collect::<Vec<&str>>();
+    let (code, v, err) = admin(&with(&["admin", "create-account", "alice", "--tenant", "new.example"])).await;
+    assert_eq!(code, 4, "an unknown tenant is refused: {v} {err}");
+    assert!(err.contains("cloudim admin tenant add"), "{err}");
+    let (code, v, err) = admin(&with(&["admin", "tenant", "add", "new.example", "--max-accounts", "1"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((v["tenant"].as_str(), v["limits"]["max_accounts"].as_u64()), (Some("new.example"), Some(1)));
+    let (code, v, err) = admin(&with(&["admin", "create-account", "alice", "--tenant", "new.example"])).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["identity"].as_str(), Some("http://new.example/u/alice"));
+    let (code, _, err) = admin(&with(&["admin", "create-account", "bob", "--tenant", "new.example"])).await;
+    assert_eq!(code, 4);
+    assert!(err.contains("(max_accounts)"), "{err}");
+    let (code, v, _) = admin(&with(&["admin", "tenant", "list"])).await;
+    assert_eq!(code, 0);
+    let rows: Vec<(&str, bool, u64)> = v["tenants"].as_array().unwrap().iter().map(|t| (t["tenant"].as_str().unwrap(), t["registered"].as_bool().unwrap(), t["usage"]["accounts"].as_u64().unwrap())).collect();
+    assert_eq!(rows, [("a.example", false, 0), ("new.example", true, 1)]);
+
+    // Through a running provider on that data, with the admin token.
+    let app = spawn_app(&local_config(dir.path(), &["--tenants", "a.example"]), 0).await;
+    let (code, _, err) = admin(&["admin", "tenant", "add", "third.example", "--publishes-per-minute", "7", "--provider", &app.base]).await;
+    assert_eq!(code, 0, "{err}");
+    let (code, v, err) = admin(&["admin", "create-account", "carol", "--tenant", "third.example", "--provider", &app.base]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["tenant"].as_str(), Some("third.example"));
+    let (code, v, _) = admin(&["admin", "tenant", "show", "third.example", "--provider", &app.base]).await;
+    assert_eq!(code, 0);
+    assert_eq!((v["limits"]["publishes_per_minute"].as_u64(), v["usage"]["accounts"].as_u64()), (Some(7), Some(1)));
+    app.stop();
+}

@@ -27,13 +27,15 @@ async fn main() {
             subscriptions: store.clone(),
             inbox: store.clone(),
             handshake: store.clone(),
-            discovery: store,
+            discovery: store.clone(),
+            tenants: store,
             outbound: outbound.clone(),
             federation: outbound,
             dispatcher: Arc::new(dispatcher),
             clock: Arc::new(SystemClock),
         },
-        Settings::default(),
+        // Unthrottled: the bench measures appends, not the tenant's rate limit.
+        Settings { tenant_limits: Limits { publishes_per_minute: u64::MAX, ..Limits::default() }, ..Settings::default() },
     );
     let origin = Origin::from_host(false, "bench.example").unwrap();
     let (alice, _) = provider.create_account(origin.tenant(), "alice").await.unwrap();

@@ -10,8 +10,8 @@ use cloudim_domain::*;
 use cloudim_protocol::{AccountName, FeedId, ItemId, Tenant};
 use cloudim_tests::{emulator_sdk, moto_endpoint};
 
-trait Store: FeedStore + AccountStore + SubscriptionStore + InboxStore + HandshakeStore + DiscoveryCache + 'static {}
-impl<T: FeedStore + AccountStore + SubscriptionStore + InboxStore + HandshakeStore + DiscoveryCache + 'static> Store for T {}
+trait Store: FeedStore + AccountStore + SubscriptionStore + InboxStore + HandshakeStore + DiscoveryCache + TenantStore + 'static {}
+impl<T: FeedStore + AccountStore + SubscriptionStore + InboxStore + HandshakeStore + DiscoveryCache + TenantStore + 'static> Store for T {}
 
 fn tenant(s: &str) -> Tenant {
     Tenant::parse(s).unwrap()
@@ -35,6 +35,35 @@ async fn contract(store: Arc<dyn StoreDyn>) {
     subscriptions(&store).await;
     inbox(&store).await;
     handshake(&store).await;
+    tenants(&store).await;
+}
+
+async fn tenants(store: &Arc<dyn StoreDyn>) {
+    let t = store.tenants();
+    let (t1, t2) = (tenant("t1.example"), tenant("t2.example"));
+    assert!(t.get_tenant(&t1).await.unwrap().is_none());
+    assert!(t.list_tenants().await.unwrap().is_empty());
+    let record = |tn: &Tenant, max| TenantRecord { tenant: tn.clone(), limits: LimitOverrides { max_accounts: max, ..Default::default() }, created_at: 1, updated_at: 2 };
+    t.put_tenant(&record(&t2, None)).await.unwrap();
+    t.put_tenant(&record(&t1, Some(3))).await.unwrap();
+    assert_eq!(t.get_tenant(&t1).await.unwrap(), Some(record(&t1, Some(3))));
+    assert_eq!(t.list_tenants().await.unwrap().iter().map(|r| r.tenant.as_str()).collect::<Vec<_>>(), ["t1.example", "t2.example"]);
+    t.put_tenant(&record(&t1, Some(4))).await.unwrap();
+    assert_eq!(t.get_tenant(&t1).await.unwrap().unwrap().limits.max_accounts, Some(4), "replaced");
+
+    // Meters: within the max, refused past it with nothing changed, given
+    // back never below zero, and separate per tenant and per meter.
+    assert_eq!(t.usage(&t1).await.unwrap(), Usage::default());
+    assert_eq!(t.add_usage(&t1, Meter::StorageBytes, 60, Some(100)).await.unwrap(), 60);
+    assert_eq!(t.add_usage(&t1, Meter::StorageBytes, 40, Some(100)).await.unwrap(), 100);
+    assert!(matches!(t.add_usage(&t1, Meter::StorageBytes, 1, Some(100)).await, Err(StoreError::PreconditionFailed)));
+    assert!(matches!(t.add_usage(&t2, Meter::StorageBytes, 101, Some(100)).await, Err(StoreError::PreconditionFailed)));
+    assert_eq!(t.add_usage(&t1, Meter::StorageBytes, -30, None).await.unwrap(), 70);
+    assert_eq!(t.add_usage(&t1, Meter::Accounts, 1, Some(1)).await.unwrap(), 1);
+    assert_eq!(t.usage(&t1).await.unwrap(), Usage { accounts: 1, storage_bytes: 70 });
+    assert_eq!(t.usage(&t2).await.unwrap(), Usage::default());
+    assert!(t.add_usage(&t2, Meter::Accounts, -1, None).await.map_or(true, |v| v == 0), "never below zero");
+    assert_eq!(t.usage(&t2).await.unwrap().accounts, 0);
 }
 
 fn identity(s: &str) -> cloudim_protocol::Identity {
@@ -143,9 +172,13 @@ trait StoreDyn: Send + Sync {
     fn inbox(&self) -> &dyn InboxStore;
     fn handshake(&self) -> &dyn HandshakeStore;
     fn discovery(&self) -> &dyn DiscoveryCache;
+    fn tenants(&self) -> &dyn TenantStore;
 }
 
 impl<T: Store> StoreDyn for T {
+    fn tenants(&self) -> &dyn TenantStore {
+        self
+    }
     fn feeds(&self) -> &dyn FeedStore {
         self
     }

@@ -93,6 +93,20 @@ pub struct Config {
     /// (items recorded by another process, as on Lambda).
     #[arg(long, env = "CLOUDIM_INBOX_POLL_MS", default_value_t = 500)]
     pub inbox_poll_ms: u64,
+    /// The domains served without a registration, comma-separated, or `*`
+    /// for any host (local development). Tenants registered with
+    /// `cloudim admin tenant add` are served as well.
+    #[arg(long, env = "CLOUDIM_TENANTS", default_value = "*")]
+    pub tenants: String,
+    /// Accounts a tenant may hold, unless its registration says otherwise.
+    #[arg(long, env = "CLOUDIM_TENANT_MAX_ACCOUNTS", default_value_t = 10_000)]
+    pub tenant_max_accounts: u64,
+    /// Items a tenant's accounts may publish per minute, together, unless its registration says otherwise.
+    #[arg(long, env = "CLOUDIM_TENANT_PUBLISHES_PER_MINUTE", default_value_t = 6_000)]
+    pub tenant_publishes_per_minute: u64,
+    /// Bytes of item payloads a tenant may store, unless its registration says otherwise.
+    #[arg(long, env = "CLOUDIM_TENANT_MAX_STORAGE_BYTES", default_value_t = 10 * 1024 * 1024 * 1024)]
+    pub tenant_max_storage_bytes: u64,
     /// Exact `host:port` destinations allowed even on private addresses (comma-separated).
     #[arg(long = "allow", env = "CLOUDIM_OUTBOUND_ALLOW", value_delimiter = ',')]
     pub outbound_allow: Vec<String>,

@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context;
 use cloudim_domain::dispatch::{LocalDispatcher, run_fanouts};
 use cloudim_domain::{
-    AccountStore, DiscoveryCache, Dispatcher, FanoutSettings, FeedStore, HandshakeSettings, HandshakeStore, InboxStore, Ports, Provider, Settings, SubscriptionStore, SystemClock,
+    AccountStore, Admission, DiscoveryCache, Dispatcher, FanoutSettings, FeedStore, HandshakeSettings, HandshakeStore, InboxStore, Limits, Ports, Provider, Settings, SubscriptionStore, SystemClock, TenantStore,
 };
 use cloudim_http::AppState;
 use cloudim_http::state::Secret;
@@ -60,20 +60,22 @@ pub async fn build(config: &Config) -> anyhow::Result<Built> {
 /// Like [`build`], with an AWS SDK configuration given instead of loaded
 /// from the environment (tests against an emulator).
 pub async fn build_with_sdk(config: &Config, sdk: Option<aws_config::SdkConfig>) -> anyhow::Result<Built> {
+    let admission = Admission::parse(&config.tenants).map_err(|e| anyhow::anyhow!("CLOUDIM_TENANTS: {e}"))?;
     #[allow(clippy::type_complexity)]
-    let (feeds, accounts, subscriptions, inbox, handshake, discovery): (
+    let (feeds, accounts, subscriptions, inbox, handshake, discovery, tenants): (
         Arc<dyn FeedStore>,
         Arc<dyn AccountStore>,
         Arc<dyn SubscriptionStore>,
         Arc<dyn InboxStore>,
         Arc<dyn HandshakeStore>,
         Arc<dyn DiscoveryCache>,
+        Arc<dyn TenantStore>,
     ) =
         match config.store {
             StoreKind::Local => {
                 let store = Arc::new(cloudim_store_local::LocalStore::open(&config.data_dir).await.with_context(|| format!("opening the data directory {}", config.data_dir.display()))?);
                 tracing::info!(data_dir = %config.data_dir.display(), "embedded store");
-                (store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store)
+                (store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store)
             }
             StoreKind::Aws => {
                 let sdk = match &sdk {
@@ -86,7 +88,7 @@ pub async fn build_with_sdk(config: &Config, sdk: Option<aws_config::SdkConfig>)
                     store.ensure_resources().await.context("creating the bucket and table")?;
                 }
                 tracing::info!(bucket = %config.bucket, table = %config.table, endpoint = sdk.endpoint_url().unwrap_or("aws"), "AWS store");
-                (store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store)
+                (store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store.clone(), store)
             }
         };
     // The Lambda runtime API is never a destination, whatever else is allowed.
@@ -131,6 +133,12 @@ pub async fn build_with_sdk(config: &Config, sdk: Option<aws_config::SdkConfig>)
         open_registration: config.open_registration,
         registrations_per_hour: config.registrations_per_hour,
         inbox_poll_interval: Duration::from_millis(config.inbox_poll_ms.max(50)),
+        admission,
+        tenant_limits: Limits {
+            max_accounts: config.tenant_max_accounts,
+            publishes_per_minute: config.tenant_publishes_per_minute,
+            max_storage_bytes: config.tenant_max_storage_bytes,
+        },
         ..Settings::default()
     };
     let provider = Arc::new(Provider::new(
@@ -141,6 +149,7 @@ pub async fn build_with_sdk(config: &Config, sdk: Option<aws_config::SdkConfig>)
             inbox,
             handshake,
             discovery,
+            tenants,
             outbound: outbound.clone(),
             federation: outbound,
             dispatcher,

@@ -6,14 +6,26 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use cloudim_http::{CallerAddr, InternalInvoke};
 
-/// Starts logging: JSON on Lambda (or with `CLOUDIM_LOG_FORMAT=json`),
-/// human-readable otherwise; level from `RUST_LOG` (default `info`).
-/// Log lines never carry bodies, tokens or keys.
+/// Starts logging to standard error: JSON on Lambda (or with
+/// `CLOUDIM_LOG_FORMAT=json`), human-readable otherwise. The level comes
+/// from `RUST_LOG`, else Lambda's `AWS_LAMBDA_LOG_LEVEL` (the function's
+/// `LoggingConfig`), else `info`. On Lambda each line carries the
+/// invocation's `requestId` (the runtime's span). Log lines never carry
+/// bodies, tokens or keys.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let json = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() || std::env::var("CLOUDIM_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    let _ = if json { builder.json().without_time().try_init() } else { builder.try_init() };
+    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL").ok().map(|l| l.to_ascii_lowercase()).filter(|l| ["trace", "debug", "info", "warn", "error"].contains(&l.as_str()));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.as_deref().unwrap_or("info").into());
+    let on_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|v| v.eq_ignore_ascii_case("json"))
+        || std::env::var("CLOUDIM_LOG_FORMAT").is_ok_and(|v| v == "json")
+        || on_lambda;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).with_writer(std::io::stderr);
+    let _ = if json {
+        // Lambda stamps each line itself; the span list carries requestId.
+        builder.json().flatten_event(true).with_current_span(false).with_span_list(true).without_time().try_init()
+    } else {
+        builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init()
+    };
 }
 
 /// Serves a router on a bound listener until the process ends; the caller's

@@ -2,7 +2,7 @@
 
 use cloudim_protocol::{AccountName, Tenant};
 
-use crate::{Account, Error, Provider, StoreError, Token, TokenRecord};
+use crate::{Account, Error, Meter, Provider, StoreError, Token, TokenRecord};
 
 impl Provider {
     /// Creates an account and its first token; the token's plaintext is
@@ -11,12 +11,16 @@ impl Provider {
         let name = AccountName::parse(name).map_err(Error::invalid)?;
         let now = self.ports.clock.now();
         let account = Account { name: name.clone(), created_at: now };
+        self.take(tenant, Meter::Accounts, 1).await?;
         match self.ports.accounts.create_account(tenant, &account).await {
             Ok(()) => {}
-            Err(StoreError::PreconditionFailed) => {
-                return Err(Error::Conflict(format!("the account '{name}' already exists")));
+            Err(e) => {
+                self.give_back(tenant, Meter::Accounts, 1).await;
+                return Err(match e {
+                    StoreError::PreconditionFailed => Error::Conflict(format!("the account '{name}' already exists")),
+                    e => e.into(),
+                });
             }
-            Err(e) => return Err(e.into()),
         }
         let token = self.issue_token(tenant, &name).await?;
         tracing::info!(tenant = %tenant, account = %name, "account created");

@@ -51,6 +51,12 @@ pub enum Error {
         /// Seconds until the window resets.
         retry_after: u64,
     },
+    /// The request's host is not a tenant of this deployment.
+    #[error("{0}")]
+    UnknownTenant(String),
+    /// A tenant's limit is reached; the message names the limit.
+    #[error("{0}")]
+    LimitReached(String),
     /// Too many concurrent writers; the caller may retry.
     #[error("the feed is busy; try again")]
     Busy,

@@ -68,6 +68,33 @@ pub struct MemoryRecords {
     blocks: Mutex<HashMap<(Tenant, AccountName, Identity), u64>>,
     counters: Mutex<HashMap<(Tenant, String, u64), u64>>,
     discovered: Mutex<HashMap<(Tenant, Identity), Discovered>>,
+    tenants: Mutex<BTreeMap<Tenant, TenantRecord>>,
+    usage: Mutex<HashMap<(Tenant, &'static str), u64>>,
+}
+
+#[async_trait]
+impl TenantStore for MemoryRecords {
+    async fn put_tenant(&self, record: &TenantRecord) -> Result<(), StoreError> {
+        lock(&self.tenants).insert(record.tenant.clone(), record.clone());
+        Ok(())
+    }
+    async fn get_tenant(&self, t: &Tenant) -> Result<Option<TenantRecord>, StoreError> {
+        Ok(lock(&self.tenants).get(t).cloned())
+    }
+    async fn list_tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
+        Ok(lock(&self.tenants).values().cloned().collect())
+    }
+    async fn add_usage(&self, t: &Tenant, meter: Meter, delta: i64, max: Option<u64>) -> Result<u64, StoreError> {
+        let mut m = lock(&self.usage);
+        let v = m.entry((t.clone(), meter.as_str())).or_insert(0);
+        *v = crate::tenants::apply_usage(*v, delta, max).ok_or(StoreError::PreconditionFailed)?;
+        Ok(*v)
+    }
+    async fn usage(&self, t: &Tenant) -> Result<Usage, StoreError> {
+        let m = lock(&self.usage);
+        let get = |meter: Meter| m.get(&(t.clone(), meter.as_str())).copied().unwrap_or(0);
+        Ok(Usage { accounts: get(Meter::Accounts), storage_bytes: get(Meter::StorageBytes) })
+    }
 }
 
 #[async_trait]

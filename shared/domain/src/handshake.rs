@@ -39,11 +39,17 @@ impl Provider {
 
     /// Counts one event against an hourly limit.
     pub(crate) async fn limit(&self, tenant: &Tenant, key: String, max: u64, what: &str) -> Result<(), Error> {
+        self.limit_window(tenant, key, max, 3600, &format!("too many {what}: at most {max} per hour")).await
+    }
+
+    /// Counts one event against a limit of `max` per `window_secs`; past
+    /// it, answers [`Error::RateLimited`] with `message`.
+    pub(crate) async fn limit_window(&self, tenant: &Tenant, key: String, max: u64, window_secs: u64, message: &str) -> Result<(), Error> {
         let now = self.ports.clock.now();
-        let window = now - now % 3600;
-        let n = self.ports.handshake.count(tenant, &key, window, window + 7200).await?;
+        let window = now - now % window_secs;
+        let n = self.ports.handshake.count(tenant, &key, window, window + 2 * window_secs).await?;
         if n > max {
-            return Err(Error::RateLimited { message: format!("too many {what}: at most {max} per hour"), retry_after: window + 3600 - now });
+            return Err(Error::RateLimited { message: message.to_owned(), retry_after: window + window_secs - now });
         }
         Ok(())
     }

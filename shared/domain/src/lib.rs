@@ -21,6 +21,7 @@ pub mod ports;
 pub mod provider;
 pub mod publish;
 pub mod settings;
+pub mod tenants;
 pub mod token;
 pub mod watch;
 
@@ -30,4 +31,5 @@ pub use model::*;
 pub use ports::*;
 pub use provider::{Ports, Provider};
 pub use settings::{FanoutSettings, HandshakeSettings, Settings};
+pub use tenants::{Admission, LimitOverrides, Limits, Meter, TenantPolicy, TenantRecord, TenantStatus, Usage};
 pub use token::{Token, TokenHash};

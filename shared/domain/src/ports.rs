@@ -6,6 +6,7 @@ use bytes::Bytes;
 use cloudim_protocol::{AccountName, FeedId, Identity, InvitationId, ItemId, Tenant};
 
 use crate::model::*;
+use crate::tenants::{Meter, TenantRecord, Usage};
 use crate::{StoreError, TokenHash};
 
 /// Which document of a feed.
@@ -188,6 +189,23 @@ pub trait HandshakeStore: Send + Sync {
     /// Adds one to the counter `key` of the window starting at `window`
     /// (forgotten after `expires_at`) and returns the new count, atomically.
     async fn count(&self, tenant: &Tenant, key: &str, window: u64, expires_at: u64) -> Result<u64, StoreError>;
+}
+
+/// Registered tenants and what each uses of its metered limits.
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Creates or replaces a tenant's registration.
+    async fn put_tenant(&self, record: &TenantRecord) -> Result<(), StoreError>;
+    /// A tenant's registration.
+    async fn get_tenant(&self, tenant: &Tenant) -> Result<Option<TenantRecord>, StoreError>;
+    /// Every registered tenant, in domain order.
+    async fn list_tenants(&self) -> Result<Vec<TenantRecord>, StoreError>;
+    /// Adds `delta` to a meter atomically and returns the new value. With
+    /// `max`, only if the result stays at or under it: otherwise nothing
+    /// changes and the answer is [`StoreError::PreconditionFailed`].
+    async fn add_usage(&self, tenant: &Tenant, meter: Meter, delta: i64, max: Option<u64>) -> Result<u64, StoreError>;
+    /// What a tenant uses (zero for a tenant that never used anything).
+    async fn usage(&self, tenant: &Tenant) -> Result<Usage, StoreError>;
 }
 
 /// The discovery cache: what identity pages named, for a while.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use cloudim_protocol::{FeedId, Tenant};
 use tokio::sync::Mutex;
 
-use crate::{AccountStore, Clock, DiscoveryCache, Dispatcher, FeedStore, Federation, HandshakeStore, InboxStore, Outbound, Settings, SubscriptionStore};
+use crate::{AccountStore, Clock, DiscoveryCache, Dispatcher, FeedStore, Federation, HandshakeStore, InboxStore, Outbound, Settings, SubscriptionStore, TenantStore};
 
 const LOCK_STRIPES: usize = 64;
 
@@ -24,6 +24,8 @@ pub struct Provider {
     feed_locks: Vec<Mutex<()>>,
     /// Wakes this process's inbox watchers.
     pub signals: crate::watch::InboxSignals,
+    /// What this process last read of each tenant's registration.
+    pub(crate) tenants_cache: crate::tenants::TenantCache,
 }
 
 /// The ports a provider is built from.
@@ -40,6 +42,8 @@ pub struct Ports {
     pub handshake: Arc<dyn HandshakeStore>,
     /// The discovery cache.
     pub discovery: Arc<dyn DiscoveryCache>,
+    /// Registered tenants and their usage.
+    pub tenants: Arc<dyn TenantStore>,
     /// Outbound HTTP for rssCloud.
     pub outbound: Arc<dyn Outbound>,
     /// Outbound HTTP for discovery and the handshake.
@@ -58,6 +62,7 @@ impl Provider {
             settings,
             feed_locks: (0..LOCK_STRIPES).map(|_| Mutex::new(())).collect(),
             signals: crate::watch::InboxSignals::default(),
+            tenants_cache: Default::default(),
         }
     }
 

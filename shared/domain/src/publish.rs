@@ -9,7 +9,7 @@ use cloudim_protocol::{
 };
 use rand::Rng;
 
-use crate::{DocKey, Error, FeedRecord, Provider, PutCondition, StoreError, StoredDoc};
+use crate::{DocKey, Error, FeedRecord, Meter, Provider, PutCondition, StoreError, StoredDoc};
 
 /// The longest channel title accepted.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -84,11 +84,29 @@ impl Provider {
             other => Error::invalid(other),
         })?;
 
+        self.count_publish(tenant).await?;
         let publisher = self.publisher_key(tenant, &record.owner).await?;
         let _local = self.feed_lock(tenant, feed).lock().await;
         if let Some(seq) = self.marker(tenant, feed, &item_id).await? {
             return Ok(Appended { seq, duplicate: true });
         }
+        // The payload's bytes are taken from the tenant's storage limit
+        // first, and given back unless a new item was stored.
+        let size = item.payload.len() as u64;
+        self.take(tenant, Meter::StorageBytes, size).await?;
+        let written = self.write_item(origin, &record, item, publisher).await;
+        if !matches!(written, Ok(Appended { duplicate: false, .. })) {
+            self.give_back(tenant, Meter::StorageBytes, size).await;
+        }
+        written
+    }
+
+    /// Writes a new item into the head (cutting an archive page when it is
+    /// full) with conditional writes, retrying when another writer won.
+    async fn write_item(&self, origin: &Origin, record: &FeedRecord, item: FeedItem, publisher: Option<PublisherKey>) -> Result<Appended, Error> {
+        let tenant = origin.tenant();
+        let feed = &record.id;
+        let item_id = &item.guid;
         for attempt in 0..self.settings.publish_attempts {
             let head = self.ports.feeds.get(tenant, &DocKey::Head(feed.clone())).await?;
             let (doc, cond) = match head {
@@ -96,11 +114,11 @@ impl Provider {
                     let doc = FeedDocument::parse(&body).map_err(|e| Error::Store(StoreError::Backend(format!("stored head unreadable: {e}"))))?;
                     (doc, PutCondition::IfMatch(etag))
                 }
-                None => (self.head_document(origin, &record, 0, Vec::new(), None), PutCondition::IfAbsent),
+                None => (self.head_document(origin, record, 0, Vec::new(), None), PutCondition::IfAbsent),
             };
-            if let Some(pos) = doc.items.iter().position(|i| i.guid == item_id) {
+            if let Some(pos) = doc.items.iter().position(|i| i.guid == *item_id) {
                 let seq = doc.first_seq + pos as u64;
-                self.write_marker(tenant, feed, &item_id, seq).await?;
+                self.write_marker(tenant, feed, item_id, seq).await?;
                 return Ok(Appended { seq, duplicate: true });
             }
             let seq = doc.next_seq();
@@ -110,7 +128,7 @@ impl Provider {
             let mut prev_archive = doc.links.prev_archive;
             if let Some(cut) = self.settings.paging.cut(first_seq, items.len()) {
                 let page_items: Vec<FeedItem> = items.drain(..cut.count).collect();
-                let page = FeedDocument { publisher: publisher.clone(), ..self.archive_document(origin, &record, cut.page, first_seq, page_items) };
+                let page = FeedDocument { publisher: publisher.clone(), ..self.archive_document(origin, record, cut.page, first_seq, page_items) };
                 self.ports.feeds
                     .put(tenant, &DocKey::Archive(feed.clone(), cut.page), Bytes::from(page.render()), PutCondition::Always)
                     .await?;
@@ -118,11 +136,11 @@ impl Provider {
                 prev_archive = Some(FeedLinks::archive_url(&feed_url(origin, feed), cut.page));
             }
             let updated = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(self.ports.clock.now()));
-            let head = self.head_document(origin, &record, first_seq, items, Some(updated));
+            let head = self.head_document(origin, record, first_seq, items, Some(updated));
             let head = FeedDocument { links: FeedLinks { prev_archive, ..head.links }, publisher: publisher.clone(), ..head };
             match self.ports.feeds.put(tenant, &DocKey::Head(feed.clone()), Bytes::from(head.render()), cond).await {
                 Ok(_) => {
-                    self.write_marker(tenant, feed, &item_id, seq).await?;
+                    self.write_marker(tenant, feed, item_id, seq).await?;
                     if let Err(e) = self.ports.dispatcher.feed_changed(tenant, feed).await {
                         tracing::warn!(tenant = %tenant, feed = %feed, error = %e, "fan-out could not be scheduled");
                     }

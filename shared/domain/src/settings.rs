@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use cloudim_protocol::Paging;
 
+use crate::tenants::{Admission, Limits};
+
 /// How notifications fan out to subscribers.
 #[derive(Debug, Clone)]
 pub struct FanoutSettings {
@@ -60,6 +62,12 @@ pub struct Settings {
     pub open_registration: bool,
     /// Accounts created through open registration per tenant per hour.
     pub registrations_per_hour: u64,
+    /// Which hosts are tenants without a registration.
+    pub admission: Admission,
+    /// The limits of a tenant whose registration does not override them.
+    pub tenant_limits: Limits,
+    /// How long a process trusts what it read of a tenant's registration.
+    pub tenant_cache_ttl: Duration,
 }
 
 /// Discovery and handshake tunables.
@@ -107,6 +115,9 @@ impl Default for Settings {
             follow_renew_after: Duration::from_secs(12 * 3600),
             open_registration: false,
             registrations_per_hour: 60,
+            admission: Admission::AnyHost,
+            tenant_limits: Limits::default(),
+            tenant_cache_ttl: Duration::from_secs(30),
         }
     }
 }

@@ -48,6 +48,8 @@ impl From<Error> for ApiError {
             Error::VerificationFailed(_) => StatusCode::BAD_REQUEST,
             Error::Upstream(_) => StatusCode::BAD_GATEWAY,
             Error::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Error::UnknownTenant(_) => StatusCode::MISDIRECTED_REQUEST,
+            Error::LimitReached(_) => StatusCode::FORBIDDEN,
             Error::Refused(_) => StatusCode::FORBIDDEN,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::Store(inner) => {

@@ -10,21 +10,29 @@ use cloudim_protocol::{AccountName, Origin};
 
 use crate::{ApiError, AppState};
 
-/// Where the request arrived: scheme, tenant host and port.
+/// Where the request arrived: scheme, tenant host and port, for a tenant
+/// this deployment serves (else 421 with the host named).
 pub struct RequestOrigin(pub Origin);
 
 impl FromRequestParts<AppState> for RequestOrigin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .or_else(|| parts.uri.authority().map(|a| a.as_str()))
-            .ok_or_else(|| ApiError::bad_request("the Host header is required"))?;
-        Origin::from_host(state.https, host).map(RequestOrigin).map_err(|e| ApiError::bad_request(e.to_string()))
+        let origin = origin_of(parts, state.https)?;
+        state.provider.admit(origin.tenant()).await?;
+        Ok(RequestOrigin(origin))
     }
+}
+
+/// Where a request arrived, whether or not a tenant is served there.
+pub(crate) fn origin_of(parts: &Parts, https: bool) -> Result<Origin, ApiError> {
+    let host = parts
+        .headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()))
+        .ok_or_else(|| ApiError::bad_request("the Host header is required"))?;
+    Origin::from_host(https, host).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// The account a valid `Authorization: Bearer …` token belongs to, within

@@ -2,6 +2,7 @@
 //! Lambda binaries, the local all-in-one server and the tests. Handlers
 //! only translate HTTP to use cases and back; the logic is in the domain.
 
+pub mod admin;
 pub mod discovery;
 pub mod error;
 pub mod extract;

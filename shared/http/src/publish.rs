@@ -1,5 +1,5 @@
-//! The publish function: accounts (admin), feeds, appends, and feed reads
-//! with ETag and conditional GET.
+//! The publish function: accounts, feeds, appends, feed reads
+//! with ETag and conditional GET, and the operator's `/admin` routes.
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -13,7 +13,7 @@ use cloudim_protocol::FeedId;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
-use crate::extract::{Authenticated, RequestOrigin, bearer};
+use crate::extract::{Authenticated, RequestOrigin};
 use crate::{ApiError, AppState};
 
 /// The publish function's routes.
@@ -21,7 +21,7 @@ pub fn router(state: AppState) -> Router {
     let item_limit = state.provider.settings.max_item_bytes * 2 + 4096;
     Router::new()
         .route("/health/publish", get(|| async { "ok" }))
-        .route("/admin/accounts", post(create_account).layer(DefaultBodyLimit::max(4096)))
+        .merge(crate::admin::router())
         .route("/accounts", post(register).layer(DefaultBodyLimit::max(4096)))
         .route("/feeds", post(create_feed).layer(DefaultBodyLimit::max(4096)))
         .route("/feeds/{id}", get(read_head))
@@ -46,22 +46,8 @@ struct NewAccount {
     name: String,
 }
 
-/// `POST /admin/accounts` `{"name"}` with the admin token: creates an
-/// account and returns its first token (shown once).
-async fn create_account(State(state): State<AppState>, RequestOrigin(origin): RequestOrigin, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let Some(admin) = &state.admin_token else {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "account creation over HTTP is disabled: no admin token is configured"));
-    };
-    let presented = bearer(&headers).ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "the admin token is required"))?;
-    if !cloudim_domain::token::secret_matches(presented, admin.expose()) {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "the admin token is wrong"));
-    }
-    let req: NewAccount = json_body(&body, r#"{"name": "…"}"#)?;
-    let (account, token) = state.provider.create_account(origin.tenant(), &req.name).await?;
-    Ok(account_created(&origin, &account.name, &token))
-}
-
-fn account_created(origin: &cloudim_protocol::Origin, name: &cloudim_protocol::AccountName, token: &cloudim_domain::Token) -> Response {
+/// The answer to a new account: its identity and first token (shown once).
+pub(crate) fn account_created(origin: &cloudim_protocol::Origin, name: &cloudim_protocol::AccountName, token: &cloudim_domain::Token) -> Response {
     let body = serde_json::json!({
         "name": name.as_str(),
         "tenant": origin.tenant().as_str(),

@@ -24,8 +24,22 @@ pub enum TenantError {
 /// assert_eq!(Tenant::parse("Alice.Example").unwrap().as_str(), "alice.example");
 /// assert!(Tenant::parse("../etc").is_err());
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Tenant(String);
+
+impl TryFrom<String> for Tenant {
+    type Error = TenantError;
+    fn try_from(s: String) -> Result<Self, TenantError> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Tenant> for String {
+    fn from(t: Tenant) -> String {
+        t.0
+    }
+}
 
 impl Tenant {
     /// Parses a host name (no port): DNS labels of `a-z 0-9 -`, an IPv4

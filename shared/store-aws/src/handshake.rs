@@ -11,15 +11,15 @@ use crate::records::{COUNT, JsonItem};
 use crate::{AwsStore, backend};
 
 impl AwsStore {
-    async fn put_json<T: serde::Serialize>(&self, k: Key, record: &T, expires_at: Option<u64>) -> Result<(), StoreError> {
+    pub(crate) async fn put_json<T: serde::Serialize>(&self, k: Key, record: &T, expires_at: Option<u64>) -> Result<(), StoreError> {
         self.put_item(&JsonItem::new(k, record, expires_at)?, false).await
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, k: Key) -> Result<Option<T>, StoreError> {
+    pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(&self, k: Key) -> Result<Option<T>, StoreError> {
         self.get_item::<JsonItem>(k).await?.map(JsonItem::into_domain).transpose()
     }
 
-    async fn list_json<T: serde::de::DeserializeOwned>(&self, pk: String) -> Result<Vec<T>, StoreError> {
+    pub(crate) async fn list_json<T: serde::de::DeserializeOwned>(&self, pk: String) -> Result<Vec<T>, StoreError> {
         let items: Vec<JsonItem> = self.query(pk, None, None, usize::MAX).await?;
         items.into_iter().map(JsonItem::into_domain).collect()
     }

@@ -104,3 +104,15 @@ pub(crate) fn counter(t: &Tenant, key: &str, window: u64) -> Key {
 pub(crate) fn discovered(t: &Tenant, identity: &Identity) -> Key {
     Key { pk: format!("T#{t}#DISCOVERY#{}", FeedUrlKey::of(identity.as_str()).as_str()), sk: "DISCOVERED".into() }
 }
+
+/// Registered tenants share one partition, sorted by domain.
+pub(crate) const TENANTS_PK: &str = "TENANTS";
+
+pub(crate) fn tenant(t: &Tenant) -> Key {
+    Key { pk: TENANTS_PK.into(), sk: t.to_string() }
+}
+
+/// A tenant's usage meters: one item, one number attribute per meter.
+pub(crate) fn usage(t: &Tenant) -> Key {
+    Key { pk: format!("T#{t}#USAGE"), sk: "USAGE".into() }
+}

@@ -15,6 +15,7 @@ mod handshake;
 mod keys;
 mod records;
 mod tables;
+mod tenants;
 
 pub use dispatch::{INTERNAL_API_ID, LambdaDispatcher, fanout_event, renew_event};
 

@@ -96,4 +96,17 @@ impl LocalStore {
     pub(crate) fn discovered_path(&self, tenant: &Tenant, identity: &Identity) -> PathBuf {
         self.tenant_dir(tenant).join("discovery").join(format!("{}.json", FeedUrlKey::of(identity.as_str()).as_str()))
     }
+
+    /// Registered tenants live outside every tenant's directory.
+    pub(crate) fn registry_dir(&self) -> PathBuf {
+        self.root.join("registry")
+    }
+
+    pub(crate) fn registry_path(&self, tenant: &Tenant) -> PathBuf {
+        self.registry_dir().join(format!("{tenant}.json"))
+    }
+
+    pub(crate) fn usage_path(&self, tenant: &Tenant) -> PathBuf {
+        self.tenant_dir(tenant).join("usage.json")
+    }
 }

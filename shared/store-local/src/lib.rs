@@ -7,7 +7,8 @@
 //! `…/items/{item}`, and JSON records under `accounts/`, `tokens/`,
 //! `feedmeta/`, `subs/{feed}/`, `follows/{url-key}/`, `inbox/{account}/{url-key}/`,
 //! `keys/`, `invitations/{account}/`, `conversations/{account}/`,
-//! `handshake-tokens/`, `blocks/{account}/`, `counters/`, `discovery/`.
+//! `handshake-tokens/`, `blocks/{account}/`, `counters/`, `discovery/`, `usage.json`;
+//! registered tenants under `registry/`.
 //! Writes go to a temporary file that is renamed into place, so a crash
 //! never leaves half a document.
 
@@ -16,6 +17,7 @@ mod handshake;
 mod keys;
 mod records;
 mod tables;
+mod tenants;
 
 use std::path::{Path, PathBuf};
 
