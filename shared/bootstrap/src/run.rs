@@ -45,6 +45,7 @@ pub async fn serve_local(listener: tokio::net::TcpListener, app: Router) -> std:
             tracing::warn!(error = %e, "could not set TCP_NODELAY");
         }
     });
+    let app = app.layer(axum::middleware::from_fn(access_log));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await
 }
 
@@ -76,4 +77,24 @@ pub fn lambda_router(app: Router) -> Router {
         }
         req
     }))
+    .layer(axum::middleware::from_fn(access_log))
+}
+
+/// One line per request: method, route (the pattern, never the raw path or
+/// query), status and time taken. On Lambda the line also carries the
+/// invocation's `requestId`. Bodies and headers are never logged.
+async fn access_log(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let method = req.method().clone();
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let route = route.as_deref().unwrap_or("(no route)");
+    if status >= 500 {
+        tracing::warn!(%method, route, status, ms, "request");
+    } else {
+        tracing::info!(%method, route, status, ms, "request");
+    }
+    resp
 }
