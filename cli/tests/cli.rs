@@ -173,3 +173,43 @@ async fn admin_commands_add_tenants_and_accounts_on_the_store_and_through_a_prov
     assert_eq!((v["limits"]["publishes_per_minute"].as_u64(), v["usage"]["accounts"].as_u64()), (Some(7), Some(1)));
     app.stop();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_create_resources_prepares_an_emulator_for_the_aws_store() {
+    let Some(endpoint) = moto_endpoint() else { return };
+    let n: u32 = rand::random();
+    let (bucket, table) = (format!("cloudim-cli-{n:x}"), format!("cloudim-cli-{n:x}"));
+    let aws = |args: &[&str]| {
+        let mut all: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        all.extend(["--bucket".into(), bucket.clone(), "--table".into(), table.clone()]);
+        let endpoint = endpoint.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = Command::new(env!("CARGO_BIN_EXE_cloudim"))
+                .arg("--json")
+                .args(&all)
+                .env("AWS_ENDPOINT_URL", endpoint)
+                .env("AWS_ACCESS_KEY_ID", "test")
+                .env("AWS_SECRET_ACCESS_KEY", "test")
+                .env("AWS_REGION", "us-east-1")
+                .env_remove("CLOUDIM_TENANTS")
+                .output()
+                .unwrap();
+            (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        })
+    };
+    // What infra/local/create-resources.sh runs; twice is fine.
+    for _ in 0..2 {
+        let (code, out, err) = aws(&["admin", "create-resources"]).await.unwrap();
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(&bucket), "{out}");
+    }
+    // The store works on them: a tenant, an account in it, and the listing.
+    let (code, _, err) = aws(&["admin", "tenant", "add", "emu.example", "--store", "aws"]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = aws(&["admin", "create-account", "alice", "--tenant", "emu.example", "--store", "aws"]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = aws(&["admin", "tenant", "show", "emu.example", "--store", "aws"]).await.unwrap();
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["usage"]["accounts"].as_u64(), Some(1));
+}
