@@ -141,7 +141,7 @@ impl Stack {
         let out: Value = resp.json().await.unwrap();
         let body = out["body"].as_str().unwrap_or_default();
         let body = if out["isBase64Encoded"].as_bool() == Some(true) {
-            String::from_utf8(base64_decode(body)).unwrap()
+            String::from_utf8(base64::Engine::decode(&base64::engine::general_purpose::STANDARD, body).unwrap()).unwrap()
         } else {
             body.to_owned()
         };
@@ -164,22 +164,6 @@ impl Stack {
         let lines: Vec<&str> = log.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
-}
-
-fn base64_decode(s: &str) -> Vec<u8> {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in s.bytes().filter(|c| *c != b'=') {
-        let v = T.iter().position(|t| *t == c).unwrap() as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
 }
 
 async fn free_port() -> u16 {

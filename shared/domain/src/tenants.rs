@@ -81,8 +81,10 @@ pub struct TenantRecord {
     pub updated_at: u64,
 }
 
-/// What a tenant uses of its metered limits.
+/// What a tenant uses of its metered limits. Field names are the meters'
+/// names ([`Meter::as_str`]); a meter never used reads as zero.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Usage {
     /// Accounts held.
     pub accounts: u64,
@@ -203,8 +205,12 @@ impl Provider {
         if record.is_none() && !configured {
             return Err(Error::UnknownTenant(format!("this provider serves no tenant at {tenant}")));
         }
-        let limits = record.as_ref().map_or(self.settings.tenant_limits, |r| r.limits.over(self.settings.tenant_limits));
-        Ok(TenantPolicy { limits, registered: record.is_some() })
+        Ok(TenantPolicy { limits: self.limits_of(record.as_ref()), registered: record.is_some() })
+    }
+
+    /// The limits in force: the registration's overrides over the defaults.
+    fn limits_of(&self, record: Option<&TenantRecord>) -> Limits {
+        record.map_or(self.settings.tenant_limits, |r| r.limits.over(self.settings.tenant_limits))
     }
 
     fn is_configured(&self, tenant: &Tenant) -> bool {
@@ -246,9 +252,8 @@ impl Provider {
         if record.is_none() && !configured {
             return Err(Error::NotFound(format!("{tenant} is neither registered nor configured")));
         }
-        let limits = record.as_ref().map_or(self.settings.tenant_limits, |r| r.limits.over(self.settings.tenant_limits));
         let usage = self.ports.tenants.usage(tenant).await?;
-        Ok(TenantStatus { tenant: tenant.clone(), registered: record.is_some(), configured, limits, usage })
+        Ok(TenantStatus { tenant: tenant.clone(), registered: record.is_some(), configured, limits: self.limits_of(record.as_ref()), usage })
     }
 
     /// Every registered tenant and every configured one, with limits and usage.

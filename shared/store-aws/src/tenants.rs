@@ -45,19 +45,7 @@ impl TenantStore for AwsStore {
         }
     }
     async fn usage(&self, t: &Tenant) -> Result<Usage, StoreError> {
-        let item = self
-            .ddb
-            .get_item()
-            .table_name(&self.names.table)
-            .key("pk", AttributeValue::S(keys::usage(t).pk))
-            .key("sk", AttributeValue::S(keys::usage(t).sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| backend("usage", e))?
-            .item
-            .unwrap_or_default();
-        let get = |m: Meter| item.get(m.as_str()).and_then(|v| v.as_n().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
-        Ok(Usage { accounts: get(Meter::Accounts), storage_bytes: get(Meter::StorageBytes) })
+        // The meters are the item's number attributes, named as Usage's fields.
+        Ok(self.get_item::<Usage>(keys::usage(t)).await?.unwrap_or_default())
     }
 }
