@@ -1,7 +1,7 @@
 //! The operator's commands: accounts and tenants, through a running
 //! provider's `/admin` routes or directly on the configured store.
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use cloudim_domain::LimitOverrides;
 use cloudim_protocol::{Origin, Tenant};
 use reqwest::Method;
@@ -20,8 +20,10 @@ pub async fn run(command: AdminCommand, out: Out) -> anyhow::Result<u8> {
                     let tenant = parse_tenant(tenant.as_deref().unwrap_or("127.0.0.1"))?;
                     let built = cloudim_bootstrap::build(&target.config).await?;
                     let provider = &built.state.provider;
-                    provider.admit(&tenant).await.map_err(|e| anyhow::anyhow!("{e}; register it first with `cloudim admin tenant add`"))?;
-                    let (account, token) = provider.create_account(&tenant, &name).await?;
+                    let (account, token) = provider.create_account(&tenant, &name).await.map_err(|e| match e {
+                        cloudim_domain::Error::UnknownTenant(m) => anyhow::anyhow!("{m}; register it first with `cloudim admin tenant add`"),
+                        e => e.into(),
+                    })?;
                     let origin = Origin::from_host(target.config.public_https, tenant.as_str())?;
                     let identity = cloudim_protocol::identity::hosted_identity(&origin, &account.name).ok().map(|i| i.as_str().to_owned());
                     json!({ "name": account.name.as_str(), "tenant": tenant.as_str(), "identity": identity, "token": token.expose() })
@@ -100,16 +102,5 @@ async fn local(target: &AdminTarget) -> anyhow::Result<std::sync::Arc<cloudim_do
 /// Calls a running provider's admin route with `CLOUDIM_ADMIN_TOKEN`.
 async fn call(provider: &str, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<Value> {
     let admin = std::env::var("CLOUDIM_ADMIN_TOKEN").context("set CLOUDIM_ADMIN_TOKEN to the provider's admin token")?;
-    let url = format!("{}{path}", provider.trim_end_matches('/'));
-    let mut req = reqwest::Client::new().request(method, &url).bearer_auth(admin);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.with_context(|| format!("could not reach {url}"))?;
-    let status = resp.status();
-    let body: Value = resp.json().await.unwrap_or_default();
-    if !status.is_success() {
-        bail!("{status}: {}", body["error"].as_str().unwrap_or("no reason given"));
-    }
-    Ok(body)
+    Ok(crate::chat::Api::new(provider, Some(admin))?.raw(method, path, body).await?)
 }

@@ -64,19 +64,6 @@ fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
 }
 
-fn event(method: &str, path: &str, query: &str, headers: Value, body: &str) -> Value {
-    json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "000000000000", "apiId": "bench", "domainName": "127.0.0.1", "domainPrefix": "bench",
-            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "bench" },
-            "requestId": "r", "routeKey": "$default", "stage": "$default", "time": "01/Jan/1970:00:00:00 +0000", "timeEpoch": 0
-        },
-        "body": body, "isBase64Encoded": false
-    })
-}
-
 /// One function process under the stand-in runtime.
 struct Function {
     name: &'static str,
@@ -185,22 +172,22 @@ async fn main() {
 
     let mut publish = Function::start("publish", &env).await;
     let admin = "bench-admin-token-0123456789";
-    let r = publish.call(event("POST", "/admin/accounts", "", json_headers(admin), r#"{"name":"alice"}"#)).await;
+    let r = publish.call(cloudim_tests::apigw_v2_event("POST", "/admin/accounts", "", json_headers(admin), r#"{"name":"alice"}"#)).await;
     assert_eq!(status_of(&r), 201, "{r}");
     let token = body_of(&r)["token"].as_str().unwrap().to_owned();
-    let r = publish.call(event("POST", "/feeds", "", json_headers(&token), "{}")).await;
+    let r = publish.call(cloudim_tests::apigw_v2_event("POST", "/feeds", "", json_headers(&token), "{}")).await;
     let feed = body_of(&r)["id"].as_str().unwrap().to_owned();
     publish.report("start, an account and a feed");
     let payload = format!("-----BEGIN PGP MESSAGE-----\n{}\n-----END PGP MESSAGE-----", "A".repeat(1024));
     let t = Instant::now();
     for i in 0..2000 {
         let body = json!({ "id": format!("item-{i}"), "payload": payload }).to_string();
-        let r = publish.call(event("POST", &format!("/feeds/{feed}/items"), "", json_headers(&token), &body)).await;
+        let r = publish.call(cloudim_tests::apigw_v2_event("POST", &format!("/feeds/{feed}/items"), "", json_headers(&token), &body)).await;
         assert_eq!(status_of(&r), 201, "{r}");
     }
     let appends = t.elapsed();
     for _ in 0..200 {
-        let r = publish.call(event("GET", &format!("/feeds/{feed}"), "", json!({ "host": "127.0.0.1" }), "")).await;
+        let r = publish.call(cloudim_tests::apigw_v2_event("GET", &format!("/feeds/{feed}"), "", json!({ "host": "127.0.0.1" }), "")).await;
         assert_eq!(status_of(&r), 200);
     }
     publish.report(&format!("2,000 appends ({:.2} ms each through the runtime API) and 200 reads", appends.as_secs_f64() * 1000.0 / 2000.0));
@@ -225,7 +212,7 @@ async fn main() {
     let url = format!("http://127.0.0.1/feeds/{feed}");
     for i in 0..100 {
         let form = format!("notifyProcedure=&port={port}&path=/n/{i}&protocol=http-post&url1={}", url.replace(':', "%3A").replace('/', "%2F"));
-        let r = notify.call(event("POST", "/pleaseNotify", "", json!({ "host": "127.0.0.1", "content-type": "application/x-www-form-urlencoded", "accept": "application/json" }), &form)).await;
+        let r = notify.call(cloudim_tests::apigw_v2_event("POST", "/pleaseNotify", "", json!({ "host": "127.0.0.1", "content-type": "application/x-www-form-urlencoded", "accept": "application/json" }), &form)).await;
         assert_eq!(status_of(&r), 200, "{r}");
     }
     notify.report("100 pleaseNotify registrations");

@@ -255,12 +255,44 @@ pub fn moto_endpoint() -> Option<String> {
     if let Ok(ep) = std::env::var("CLOUDIM_TEST_AWS_ENDPOINT") {
         return Some(ep);
     }
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-    if !ci && std::env::var("CLOUDIM_SKIP_EMULATOR").is_ok_and(|v| v == "1") {
-        eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!! AWS-path tests NOT RUN: CLOUDIM_SKIP_EMULATOR=1 and no moto server.\n!! Run `bash .ci/run` to test the S3 and DynamoDB adapters for real.\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+    if skip_allowed("CLOUDIM_SKIP_EMULATOR", "AWS-path tests NOT RUN: CLOUDIM_SKIP_EMULATOR=1 and no moto server.\n!! Run `bash .ci/run` to test the S3 and DynamoDB adapters for real.") {
         return None;
     }
     panic!("no AWS emulator: set CLOUDIM_TEST_AWS_ENDPOINT to a running moto server (`bash .ci/run` starts one), or CLOUDIM_SKIP_EMULATOR=1 to skip the AWS-path tests outside CI");
+}
+
+/// Whether a test whose prerequisites are missing may skip: only outside
+/// CI, and only when `var=1` was set explicitly. Prints `notice` loudly
+/// when it does.
+pub fn skip_allowed(var: &str, notice: &str) -> bool {
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    let skip = !ci && std::env::var(var).is_ok_and(|v| v == "1");
+    if skip {
+        eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!! {notice}\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+    }
+    skip
+}
+
+/// Percent-encodes a form or query value.
+pub fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// An API Gateway HTTP API (v2) event, as API Gateway (or a function URL)
+/// hands a request to a Lambda function. The host is `headers.host`.
+pub fn apigw_v2_event(method: &str, path: &str, query: &str, headers: serde_json::Value, body: &str) -> serde_json::Value {
+    let host = headers["host"].as_str().unwrap_or("127.0.0.1").to_owned();
+    serde_json::json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "a1b2c3d4e5", "domainName": host, "domainPrefix": "api",
+            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "cloudim-tests" },
+            "requestId": format!("req-{:08x}", rand::random::<u32>()), "routeKey": "$default", "stage": "$default",
+            "time": "21/Nov/2026:12:00:00 +0000", "timeEpoch": 1_795_262_400_000u64
+        },
+        "body": body, "isBase64Encoded": false
+    })
 }
 
 /// An AWS SDK configuration for the emulator at `endpoint`.

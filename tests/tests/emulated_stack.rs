@@ -26,16 +26,11 @@ const FUNCTIONS: [&str; 4] = ["discovery", "handshake", "publish", "notify"];
 /// Where the release binaries are, and the `cargo-lambda` binary; `None`
 /// (with a loud notice) only outside CI with `CLOUDIM_SKIP_EMULATED_STACK=1`.
 fn prerequisites() -> Option<(PathBuf, PathBuf)> {
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-    let skip = !ci && std::env::var("CLOUDIM_SKIP_EMULATED_STACK").is_ok_and(|v| v == "1");
     let lambda_dir = std::env::var_os("CLOUDIM_LAMBDA_DIR").map(PathBuf::from);
     let cargo_lambda = std::env::var_os("CLOUDIM_CARGO_LAMBDA").map(PathBuf::from).or_else(|| which("cargo-lambda"));
     match (lambda_dir, cargo_lambda) {
         (Some(d), Some(c)) if FUNCTIONS.iter().all(|f| d.join(format!("cloudim-fn-{f}/bootstrap")).is_file()) => Some((d, c)),
-        _ if skip => {
-            eprintln!("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!! Emulated-stack test NOT RUN (CLOUDIM_SKIP_EMULATED_STACK=1).\n!! Run `bash .ci/run` to build the release Lambda binaries and run it.\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
-            None
-        }
+        _ if skip_allowed("CLOUDIM_SKIP_EMULATED_STACK", "Emulated-stack test NOT RUN (CLOUDIM_SKIP_EMULATED_STACK=1).\n!! Run `bash .ci/run` to build the release Lambda binaries and run it.") => None,
         (d, c) => panic!(
             "the emulated stack needs CLOUDIM_LAMBDA_DIR with the four release bootstraps (`cargo lambda build --release --lambda-dir DIR`) and cargo-lambda; got {d:?} and {c:?}. `bash .ci/run` sets both up (CLOUDIM_SKIP_EMULATED_STACK=1 skips outside CI)"
         ),
@@ -180,23 +175,13 @@ async fn wait_for_port(port: u16) {
     panic!("cargo lambda watch did not listen on {port}");
 }
 
-/// An API Gateway HTTP API (v2) event as the template's API sends it.
+/// An API Gateway HTTP API (v2) event for the tenant, as the template's API sends it.
 fn event(method: &str, path: &str, query: &str, token: Option<&str>, content_type: &str, body: &str) -> Value {
     let mut headers = json!({ "host": TENANT, "x-forwarded-proto": "https", "content-type": content_type });
     if let Some(t) = token {
         headers["authorization"] = json!(format!("Bearer {t}"));
     }
-    json!({
-        "version": "2.0", "routeKey": format!("{method} {path}"), "rawPath": path, "rawQueryString": query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "a1b2c3d4e5", "domainName": TENANT, "domainPrefix": "chat",
-            "http": { "method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "emulated-stack" },
-            "requestId": format!("req-{}", rand::random::<u32>()), "routeKey": format!("{method} {path}"), "stage": "$default",
-            "time": "21/Nov/2026:12:00:00 +0000", "timeEpoch": 1_795_262_400_000u64
-        },
-        "body": body, "isBase64Encoded": false
-    })
+    apigw_v2_event(method, path, query, headers, body)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -285,8 +270,4 @@ async fn release_binaries_serve_every_function_through_the_lambda_runtime() {
             assert!(!log.contains(secret), "{f} logged a secret ({secret}):\n{log}");
         }
     }
-}
-
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

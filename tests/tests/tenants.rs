@@ -198,10 +198,6 @@ async fn tenants_are_isolated_and_limited(store: StoreChoice) {
     app.stop();
 }
 
-fn urlencode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn tenants_on_the_embedded_store_are_isolated_and_limited() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,7 +11,8 @@ impl Provider {
         let name = AccountName::parse(name).map_err(Error::invalid)?;
         let now = self.ports.clock.now();
         let account = Account { name: name.clone(), created_at: now };
-        self.take(tenant, Meter::Accounts, 1).await?;
+        let limits = self.admit(tenant).await?.limits;
+        self.take(tenant, &limits, Meter::Accounts, 1).await?;
         match self.ports.accounts.create_account(tenant, &account).await {
             Ok(()) => {}
             Err(e) => {

@@ -69,7 +69,7 @@ pub struct MemoryRecords {
     counters: Mutex<HashMap<(Tenant, String, u64), u64>>,
     discovered: Mutex<HashMap<(Tenant, Identity), Discovered>>,
     tenants: Mutex<BTreeMap<Tenant, TenantRecord>>,
-    usage: Mutex<HashMap<(Tenant, &'static str), u64>>,
+    usage: Mutex<HashMap<Tenant, Usage>>,
 }
 
 #[async_trait]
@@ -86,14 +86,12 @@ impl TenantStore for MemoryRecords {
     }
     async fn add_usage(&self, t: &Tenant, meter: Meter, delta: i64, max: Option<u64>) -> Result<u64, StoreError> {
         let mut m = lock(&self.usage);
-        let v = m.entry((t.clone(), meter.as_str())).or_insert(0);
+        let v = m.entry(t.clone()).or_default().meter_mut(meter);
         *v = crate::tenants::apply_usage(*v, delta, max).ok_or(StoreError::PreconditionFailed)?;
         Ok(*v)
     }
     async fn usage(&self, t: &Tenant) -> Result<Usage, StoreError> {
-        let m = lock(&self.usage);
-        let get = |meter: Meter| m.get(&(t.clone(), meter.as_str())).copied().unwrap_or(0);
-        Ok(Usage { accounts: get(Meter::Accounts), storage_bytes: get(Meter::StorageBytes) })
+        Ok(lock(&self.usage).get(t).copied().unwrap_or_default())
     }
 }
 

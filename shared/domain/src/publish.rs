@@ -84,7 +84,8 @@ impl Provider {
             other => Error::invalid(other),
         })?;
 
-        self.count_publish(tenant).await?;
+        let limits = self.admit(tenant).await?.limits;
+        self.count_publish(tenant, &limits).await?;
         let publisher = self.publisher_key(tenant, &record.owner).await?;
         let _local = self.feed_lock(tenant, feed).lock().await;
         if let Some(seq) = self.marker(tenant, feed, &item_id).await? {
@@ -93,7 +94,7 @@ impl Provider {
         // The payload's bytes are taken from the tenant's storage limit
         // first, and given back unless a new item was stored.
         let size = item.payload.len() as u64;
-        self.take(tenant, Meter::StorageBytes, size).await?;
+        self.take(tenant, &limits, Meter::StorageBytes, size).await?;
         let written = self.write_item(origin, &record, item, publisher).await;
         if !matches!(written, Ok(Appended { duplicate: false, .. })) {
             self.give_back(tenant, Meter::StorageBytes, size).await;

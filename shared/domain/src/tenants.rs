@@ -101,6 +101,16 @@ pub enum Meter {
     StorageBytes,
 }
 
+impl Usage {
+    /// The count of one meter.
+    pub fn meter_mut(&mut self, meter: Meter) -> &mut u64 {
+        match meter {
+            Meter::Accounts => &mut self.accounts,
+            Meter::StorageBytes => &mut self.storage_bytes,
+        }
+    }
+}
+
 impl Meter {
     /// The attribute or field name the stores use.
     pub fn as_str(self) -> &'static str {
@@ -269,10 +279,10 @@ impl Provider {
         Ok(out)
     }
 
-    /// Takes `amount` of a metered limit, or refuses with the limit named
-    /// and nothing taken.
-    pub(crate) async fn take(&self, tenant: &Tenant, meter: Meter, amount: u64) -> Result<(), Error> {
-        let limits = self.admit(tenant).await?.limits;
+    /// Takes `amount` of a metered limit (of the `limits` the caller's
+    /// [`admit`](Self::admit) returned), or refuses with the limit named and
+    /// nothing taken.
+    pub(crate) async fn take(&self, tenant: &Tenant, limits: &Limits, meter: Meter, amount: u64) -> Result<(), Error> {
         let (max, refusal) = match meter {
             Meter::Accounts => (limits.max_accounts, format!("{tenant} has reached its limit of {} accounts (max_accounts)", limits.max_accounts)),
             Meter::StorageBytes => (
@@ -295,8 +305,8 @@ impl Provider {
     }
 
     /// Counts one publish against the tenant's per-minute limit.
-    pub(crate) async fn count_publish(&self, tenant: &Tenant) -> Result<(), Error> {
-        let max = self.admit(tenant).await?.limits.publishes_per_minute;
+    pub(crate) async fn count_publish(&self, tenant: &Tenant, limits: &Limits) -> Result<(), Error> {
+        let max = limits.publishes_per_minute;
         self.limit_window(tenant, "publishes".to_owned(), max, 60, &format!("publishes on {tenant}: at most {max} per minute (publishes_per_minute)")).await
     }
 }

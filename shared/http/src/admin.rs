@@ -73,8 +73,7 @@ async fn create_account(_: Admin, State(state): State<AppState>, parts: axum::ht
         Some(t) => Origin::from_host(state.https, tenant(t)?.as_str()).map_err(|e| ApiError::bad_request(e.to_string()))?,
         None => origin_of(&parts, state.https)?,
     };
-    state.provider.admit(origin.tenant()).await.map_err(not_served)?;
-    let (account, token) = state.provider.create_account(origin.tenant(), &req.name).await?;
+    let (account, token) = state.provider.create_account(origin.tenant(), &req.name).await.map_err(not_served)?;
     Ok(account_created(&origin, &account.name, &token))
 }
 

@@ -23,10 +23,7 @@ impl TenantStore for LocalStore {
         let path = self.usage_path(t);
         let _guard = self.write_lock.lock().await;
         let mut usage: Usage = read_json(&path).await?.unwrap_or_default();
-        let slot = match meter {
-            Meter::Accounts => &mut usage.accounts,
-            Meter::StorageBytes => &mut usage.storage_bytes,
-        };
+        let slot = usage.meter_mut(meter);
         *slot = apply_usage(*slot, delta, max).ok_or(StoreError::PreconditionFailed)?;
         let now = *slot;
         write_json(&path, &usage).await?;
